@@ -1,0 +1,353 @@
+"""Certificates of global optimality for the non-convex training problems.
+
+:func:`certify` solves a convex primal and its dual, reads the optimal network from the dual
+(Corollary 2.1), and decides ``certified`` only from values recomputed in NumPy:
+
+* the **upper bound** is the training objective of the extracted network, recomputed from its
+  weights (for minimum-norm problems the network must also interpolate: relative residual
+  ``||f(X) - Y||_F / max(||Y||_F, 1) <= feas_tol``);
+* the **lower bound** is the dual objective at the solver's dual point after scaling it into
+  exact feasibility with the exact extreme-point oracle (``max_{||w||<=1} ||Λ^T X w|| =
+  σ_max(X^T Λ)``), so weak duality makes it a valid bound whatever the solver's accuracy;
+* ``certified`` requires both solver statuses ``optimal``, ``gap = upper - lower`` within
+  ``rtol * max(|upper|, |lower|) + atol``, the convex primal's own recomputed value and the closed
+  form (where one exists) within the same tolerance of the upper bound.
+
+A failed check leaves ``certified=False`` and says why in ``reasons``; it never raises.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cvxdual.data import Dataset, as_dataset
+from cvxdual.extract import ExtremePoints, linear_oracle, network_from_dual, two_layer_network
+from cvxdual.families import linear
+from cvxdual.fast import two_layer_min_norm_value, two_layer_regularized_value
+from cvxdual.network import Network
+from cvxdual.solve import check_solver, solve
+from cvxdual.validation import check_beta, check_depth, check_family, check_loss
+
+__all__ = ["Certificate", "certify", "DEFAULT_RTOL", "DEFAULT_ATOL", "DEFAULT_FEAS_TOL"]
+
+#: Relative tolerance on the duality gap (and on agreement with the convex primal and closed form).
+DEFAULT_RTOL = 1e-6
+#: Absolute slack added to every value comparison (matters only for values near zero).
+DEFAULT_ATOL = 1e-10
+#: Largest relative interpolation residual accepted for minimum-norm problems.
+DEFAULT_FEAS_TOL = 1e-7
+
+
+@dataclass(frozen=True, eq=False)
+class Certificate:
+    """Result of :func:`certify`: bounds on the global optimum and the network that attains it.
+
+    Attributes
+    ----------
+    training_value : float
+        The certified global optimum of the training problem: the objective (2) or (1) of
+        ``network``, recomputed from its weights (an upper bound, equal to the optimum within
+        the tolerance when ``certified``).
+    primal_value : float
+        The convex primal's solution, recomputed in NumPy and mapped to the training objective.
+    dual_value : float
+        A valid lower bound: the dual objective at an exactly feasible dual point, mapped to the
+        training objective.
+    gap, rel_gap : float
+        ``training_value - dual_value`` and that gap over ``max(|training_value|, |dual_value|)``.
+    certified : bool
+        True only when every check in ``reasons`` passed.
+    reasons : tuple of str
+        Why the result is not certified (empty when it is).
+    network : Network
+        The optimal network (balanced layers).
+    network_source : {"dual", "primal"}
+        Where ``network`` was read from: the extreme points of the dual solution
+        (Corollary 2.1), or the SVD of the convex primal's end-to-end matrix when that network
+        is better (the dual's neurons are accurate only to about the square root of the
+        solver's tolerance where the dual constraint is curved, e.g. vector outputs).
+    neurons : ndarray, shape (d, m)
+        Unit-norm extreme points, one per column (the network's first-layer directions).
+    closed_form : float or None
+        Independent closed-form value where one exists.
+    primal_status, dual_status, solver : str
+    timings : dict
+        Seconds for the primal, the dual, the extraction and the whole call.
+    checks : dict
+        The recomputed quantities behind the decision (residuals, dual infeasibility before
+        scaling, extreme-point ratios).
+    tolerances : dict
+        ``rtol``, ``atol``, ``feas_tol`` used.
+    """
+
+    family: str
+    problem: str
+    beta: float | None
+    depth: int
+    loss: str
+    vector_output: bool
+    shape: tuple[int, int, int]
+    training_value: float
+    primal_value: float
+    dual_value: float
+    gap: float
+    rel_gap: float
+    certified: bool
+    reasons: tuple[str, ...]
+    network: Network
+    network_source: str
+    neurons: np.ndarray
+    closed_form: float | None
+    primal_status: str
+    dual_status: str
+    solver: str
+    references: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+    checks: dict[str, float] = field(default_factory=dict)
+    tolerances: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (keys as the attributes; arrays as nested lists)."""
+        n, d, k = self.shape
+        return {
+            "family": self.family,
+            "problem": self.problem,
+            "beta": self.beta,
+            "depth": self.depth,
+            "loss": self.loss,
+            "output": "vector" if self.vector_output else "scalar",
+            "n": n, "d": d, "k": k,
+            "training_value": self.training_value,
+            "primal_value": self.primal_value,
+            "dual_value": self.dual_value,
+            "gap": self.gap,
+            "rel_gap": self.rel_gap,
+            "certified": self.certified,
+            "reasons": list(self.reasons),
+            "closed_form": self.closed_form,
+            "primal_status": self.primal_status,
+            "dual_status": self.dual_status,
+            "solver": self.solver,
+            "references": dict(self.references),
+            "timings": dict(self.timings),
+            "checks": dict(self.checks),
+            "tolerances": dict(self.tolerances),
+            "network_source": self.network_source,
+            "neurons": self.neurons.tolist(),
+            "network": self.network.to_dict(),
+        }
+
+    def __str__(self) -> str:
+        n, d, k = self.shape
+        output = f"vector output (k={k})" if self.vector_output else "scalar output"
+        closed = "n/a" if self.closed_form is None else f"{self.closed_form:.10g}"
+        lines = [
+            f"cvxdual certificate: {self.family} network, depth {self.depth}, {output}, "
+            f"{self.problem}" + ("" if self.beta is None else f", beta={self.beta:g}"),
+            f"  data            n={n}, d={d}, k={k}",
+            f"  training value  {self.training_value:.10g}   (objective of the extracted network)",
+            f"  primal          {self.primal_value:.10g}   [{self.references['primal']}; "
+            f"{self.primal_status}]",
+            f"  dual            {self.dual_value:.10g}   [{self.references['dual']}; "
+            f"{self.dual_status}]",
+            f"  gap             {self.gap:.3g}   (relative {self.rel_gap:.3g}; tolerance "
+            f"{self.tolerances.get('rtol', float('nan')):.0e})",
+            f"  closed form     {closed}",
+            f"  neurons         {self.neurons.shape[1]} extreme point(s); widths "
+            f"{self.network.widths}, read from the {self.network_source}",
+            f"  certified       {'yes' if self.certified else 'NO'}",
+        ]
+        lines.extend(f"    - {reason}" for reason in self.reasons)
+        lines.append(f"  solver          {self.solver}, {self.timings.get('total', 0.0):.3f} s")
+        return "\n".join(lines)
+
+
+def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, depth: int = 2,
+            loss: str = "squared", solver: str | None = None, *, rtol: float = DEFAULT_RTOL,
+            atol: float = DEFAULT_ATOL, feas_tol: float = DEFAULT_FEAS_TOL) -> Certificate:
+    """Certify the global optimum of a (non-convex) network training problem.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    Y : array_like, shape (n,) or (n, k)
+        1-D targets give a scalar-output network, 2-D a vector-output one.
+    family : {"linear", "deep-linear", "relu"}
+        Network family (§2, §3, §4 of the paper).
+    beta : float, optional
+        ``None``: minimum-norm interpolation (2). ``beta > 0``: the regularized problem (1),
+        ``||f(X) - Y||_F^2 + β Σ_l ||W_l||_F^2``.
+    depth : int
+        Number of weight layers (2 for ``family="linear"``).
+    loss : str
+        Training loss (``"squared"``).
+    solver : str, optional
+        CVXPY solver, Clarabel by default.
+    rtol, atol, feas_tol : float
+        Tolerances of the decision (module docstring).
+
+    Returns
+    -------
+    Certificate
+
+    Raises
+    ------
+    DataError, ParameterError, UnsupportedError
+        For bad arrays or options.
+    InfeasibleError
+        ``beta=None`` and ``Y`` is outside the range of ``X``.
+    SolverError
+        A solver returned no solution at all.
+    """
+    start = time.perf_counter()
+    data = as_dataset(X, Y)
+    family = check_family(family)
+    depth = check_depth(depth, family)
+    loss = check_loss(loss)
+    beta = check_beta(beta)
+    solver_name = check_solver(solver)
+    for name, tol in (("rtol", rtol), ("atol", atol), ("feas_tol", feas_tol)):
+        if not (isinstance(tol, int | float) and np.isfinite(tol) and tol >= 0):
+            from cvxdual.errors import ParameterError
+
+            raise ParameterError(f"{name} must be a finite number >= 0; got {tol!r}.")
+    certificate = _certify_two_layer_linear(data, beta, solver_name, rtol, atol, feas_tol)
+    certificate.timings["total"] = time.perf_counter() - start
+    return certificate
+
+
+def _certify_two_layer_linear(data: Dataset, beta: float | None, solver: str, rtol: float,
+                              atol: float, feas_tol: float) -> Certificate:
+    if beta is None:
+        data.require_interpolable()
+        primal_program = linear.min_norm_primal(data)
+        dual_program = linear.min_norm_dual(data)
+    else:
+        primal_program = linear.regularized_primal(data, beta)
+        dual_program = linear.regularized_dual(data, beta)
+    primal = solve(primal_program, solver)
+    dual = solve(dual_program, solver)
+
+    started = time.perf_counter()
+    lam = dual.variables["lam"].reshape(data.n, data.k)
+    V = primal.variables["v"].reshape(data.d, data.k)
+    network, source, points, candidates = _best_network(data, lam, V, beta, feas_tol)
+    extract_seconds = time.perf_counter() - started
+
+    if beta is None:
+        closed_form = two_layer_min_norm_value(data)
+    else:
+        closed_form = two_layer_regularized_value(data, beta)
+
+    # Lower bound: scale the dual point into exact feasibility (weak duality then holds exactly).
+    bound = 1.0 if beta is None else beta
+    if beta is None:
+        # Directions orthogonal to range(X) are unconstrained by X^T λ and only meet the part of
+        # Y outside the range (zero up to RANGE_TOL): drop them so they cannot inflate the bound.
+        lam = data.svd.U @ (data.svd.U.T @ lam)
+    oracle = linear_oracle(data.X, lam)
+    scale = min(1.0, bound / oracle) if oracle > 0 else 1.0
+    lam_feasible = scale * lam
+    dual_objective = float(np.sum(lam_feasible * data.Y))
+    if beta is not None:
+        dual_objective -= 0.5 * float(np.sum(lam_feasible ** 2))
+    dual_value = 2.0 * dual_objective
+
+    nuclear = float(np.linalg.svd(V, compute_uv=False).sum())
+    primal_residual = data.X @ V - data.Y
+    if beta is None:
+        primal_value = 2.0 * nuclear
+    else:
+        primal_value = float(np.sum(primal_residual ** 2)) + 2.0 * beta * nuclear
+
+    training_value = network.objective(data.X, data.targets, beta)
+    y_scale = max(float(np.linalg.norm(data.Y)), 1.0)
+    checks: dict[str, float] = {
+        "dual_infeasibility": max(0.0, oracle / bound - 1.0),
+        "dual_scale": scale,
+        "extreme_points": float(points.neurons.shape[1]),
+        "oracle_max": points.max_value,
+        "solver_primal_value": primal.training_value,
+        "solver_dual_value": dual.training_value,
+        **candidates,
+    }
+    if network.widths[0] > 0:
+        ratios = np.linalg.norm(lam.T @ (data.X @ network.neurons), axis=0) / bound
+        checks["min_extreme_point_ratio"] = float(ratios.min())
+    reasons: list[str] = []
+    if primal.status != "optimal":
+        reasons.append(f"primal solver status is {primal.status!r}, not 'optimal'")
+    if dual.status != "optimal":
+        reasons.append(f"dual solver status is {dual.status!r}, not 'optimal'")
+    if beta is None:
+        network_residual = network.interpolation_residual(data.X, data.targets)
+        primal_feasibility = float(np.linalg.norm(primal_residual)) / y_scale
+        checks["network_residual"] = network_residual
+        checks["primal_residual"] = primal_feasibility
+        if network_residual > feas_tol:
+            reasons.append(f"extracted network misses f(X) = Y by {network_residual:.2e} "
+                           f"(relative) > feas_tol {feas_tol:.0e}")
+        if primal_feasibility > feas_tol:
+            reasons.append(f"convex primal solution misses X V = Y by {primal_feasibility:.2e} "
+                           f"(relative) > feas_tol {feas_tol:.0e}")
+    value_scale = max(abs(training_value), abs(dual_value))
+    allowed = rtol * value_scale + atol
+    gap = training_value - dual_value
+    rel_gap = gap / value_scale if value_scale > 0 else 0.0
+    if gap > allowed:
+        reasons.append(f"duality gap {gap:.3e} (relative {rel_gap:.2e}) exceeds rtol {rtol:.0e}")
+    if gap < -allowed:
+        reasons.append(f"lower bound {dual_value:.10g} exceeds the network's objective "
+                       f"{training_value:.10g}: numerical trouble")
+    if abs(primal_value - training_value) > allowed:
+        reasons.append(f"convex primal value {primal_value:.10g} and extracted network "
+                       f"{training_value:.10g} disagree")
+    if closed_form is not None and abs(closed_form - training_value) > allowed:
+        reasons.append(f"closed form {closed_form:.10g} and extracted network "
+                       f"{training_value:.10g} disagree")
+
+    return Certificate(
+        family="linear",
+        problem="minimum-norm (2)" if beta is None else "regularized (1)",
+        beta=beta, depth=2, loss="squared", vector_output=data.vector_output,
+        shape=(data.n, data.d, data.k),
+        training_value=training_value, primal_value=primal_value, dual_value=dual_value,
+        gap=gap, rel_gap=rel_gap, certified=not reasons, reasons=tuple(reasons),
+        network=network, network_source=source, neurons=network.neurons,
+        closed_form=closed_form,
+        primal_status=primal.status, dual_status=dual.status, solver=solver,
+        references={"primal": f"{primal_program.name}, {primal_program.reference}",
+                    "dual": f"{dual_program.name}, {dual_program.reference}"},
+        timings={"primal": primal.seconds, "dual": dual.seconds, "extract": extract_seconds},
+        checks=checks,
+        tolerances={"rtol": rtol, "atol": atol, "feas_tol": feas_tol},
+    )
+
+
+def _best_network(data: Dataset, lam: np.ndarray, V: np.ndarray, beta: float | None,
+                  feas_tol: float) -> tuple[Network, str, ExtremePoints, dict[str, float]]:
+    """Pick the better of the network read from the dual and the one read from the primal.
+
+    Both are balanced two-layer networks; each is scored by its own recomputed objective, and a
+    minimum-norm candidate that misses ``f(X) = Y`` by more than ``feas_tol`` is discarded
+    unless both do.
+    """
+    from_dual, points = network_from_dual(data, lam, beta)
+    svd = data.svd
+    # Components of V in the null space of X add norm and change nothing: drop them.
+    from_primal = two_layer_network(svd.Vt.T @ (svd.Vt @ V), data.vector_output)
+    scored = []
+    details: dict[str, float] = {}
+    for name, net in (("dual", from_dual), ("primal", from_primal)):
+        value = net.objective(data.X, data.targets, beta)
+        residual = 0.0 if beta is not None else net.interpolation_residual(data.X, data.targets)
+        details[f"{name}_network_value"] = value
+        if beta is None:
+            details[f"{name}_network_residual"] = residual
+        scored.append((residual > feas_tol, value, name, net))
+    infeasible, _, name, net = min(scored, key=lambda item: (item[0], item[1]))
+    return net, name, points, details

@@ -1,0 +1,201 @@
+"""Validated training data: the matrix ``X`` and the targets ``Y``, with a cached SVD.
+
+Every entry point of cvxdual passes user arrays through :func:`as_dataset` first, so the builders,
+extractors and certificates downstream can rely on finite ``float64`` arrays of consistent shape.
+Scalar-output targets (the paper's ``y``, shape ``(n,)``) are stored internally as ``(n, 1)`` so
+the two cases share code; :attr:`Dataset.vector_output` remembers which one the user meant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from cvxdual.errors import DataError, InfeasibleError
+
+__all__ = ["Dataset", "ThinSVD", "as_dataset", "RANGE_TOL"]
+
+#: Relative residual ``||Y - P_X Y||_F / ||Y||_F`` above which ``Y`` is declared outside the range
+#: of ``X`` (minimum-norm problems need exact interpolation). Float64 least squares on data that
+#: truly lies in the range gives residuals near 1e-15 times the condition number of ``X``.
+RANGE_TOL = 1e-8
+
+
+@dataclass(frozen=True)
+class ThinSVD:
+    """Rank-``r`` SVD ``X = U diag(s) Vt`` keeping only the nonzero singular values.
+
+    Attributes
+    ----------
+    U : ndarray, shape (n, r)
+    s : ndarray, shape (r,), descending and positive
+    Vt : ndarray, shape (r, d)
+    """
+
+    U: np.ndarray
+    s: np.ndarray
+    Vt: np.ndarray
+
+    @property
+    def rank(self) -> int:
+        return int(self.s.size)
+
+
+def _as_float_array(value: object, name: str) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # ragged lists and other objects numpy cannot read
+        raise DataError(f"{name} could not be read as a numeric array ({exc}); pass a NumPy "
+                        f"array of real numbers.") from None
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise DataError(f"{name} has dtype {array.dtype}; pass a numeric array of real numbers "
+                        f"(e.g. np.asarray({name}, dtype=float)).")
+    if array.dtype.kind == "c":
+        raise DataError(f"{name} is complex; cvxdual works with real data only: pass "
+                        f"{name}.real if the imaginary part is zero.")
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"{name} has unsupported dtype {array.dtype}; pass real numbers.")
+    return np.array(array, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Validated data ``X`` of shape ``(n, d)`` and targets of shape ``(n,)`` or ``(n, k)``.
+
+    Build it with :func:`as_dataset`; the constructor does not validate.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n, d)
+    Y : ndarray, shape (n, k)
+        Targets, always two-dimensional (``k = 1`` for scalar outputs).
+    vector_output : bool
+        False when the user passed ``y`` of shape ``(n,)`` (the paper's scalar-output case).
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    vector_output: bool
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def k(self) -> int:
+        return int(self.Y.shape[1])
+
+    @property
+    def targets(self) -> np.ndarray:
+        """Targets in the user's shape: ``(n,)`` for scalar outputs, ``(n, k)`` otherwise."""
+        return self.Y if self.vector_output else self.Y[:, 0]
+
+    def as_user_shape(self, matrix: np.ndarray) -> np.ndarray:
+        """Drop the trailing singleton axis of a ``(.., 1)`` array for scalar-output data."""
+        return matrix if self.vector_output else matrix[..., 0]
+
+    @cached_property
+    def svd(self) -> ThinSVD:
+        """Thin SVD of ``X`` truncated at the numerical rank (NumPy's ``matrix_rank`` rule:
+        singular values above ``max(n, d) * eps * s_max``)."""
+        U, s, Vt = np.linalg.svd(self.X, full_matrices=False)
+        tol = max(self.X.shape) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
+        r = int(np.count_nonzero(s > tol))
+        return ThinSVD(U=U[:, :r].copy(), s=s[:r].copy(), Vt=Vt[:r].copy())
+
+    @property
+    def rank(self) -> int:
+        return self.svd.rank
+
+    @cached_property
+    def projected_targets(self) -> np.ndarray:
+        """``U_r^T Y``, shape ``(r, k)``: the targets in the basis of the range of ``X``."""
+        return self.svd.U.T @ self.Y
+
+    @cached_property
+    def min_norm_solution(self) -> np.ndarray:
+        """``W = X^+ Y``, shape ``(d, k)``: the minimum-norm least-squares solution (the planted
+        model of Proposition 2.1)."""
+        svd = self.svd
+        return svd.Vt.T @ (self.projected_targets / svd.s[:, None])
+
+    @cached_property
+    def range_residual(self) -> float:
+        """Relative distance of ``Y`` from the range of ``X``: ``||Y - P_X Y||_F / ||Y||_F``."""
+        norm_y = float(np.linalg.norm(self.Y))
+        if norm_y == 0.0:
+            return 0.0
+        residual = self.Y - self.svd.U @ self.projected_targets
+        return float(np.linalg.norm(residual)) / norm_y
+
+    def require_interpolable(self, tol: float = RANGE_TOL) -> None:
+        """Raise :class:`InfeasibleError` unless ``Y`` lies in the range of ``X``.
+
+        The minimum-norm training problem (2) asks for ``f(X) = Y`` exactly; a linear network can
+        only produce outputs in the range of ``X``.
+        """
+        if self.range_residual > tol:
+            raise InfeasibleError(
+                f"Y is not in the range of X (relative residual {self.range_residual:.2e} > "
+                f"{tol:.0e}; rank(X) = {self.rank} with n = {self.n}), so no linear network "
+                f"interpolates it and the minimum-norm problem (2) is infeasible. Pass beta > 0 "
+                f"for the regularized problem (1)."
+            )
+
+
+def as_dataset(X: object, Y: object) -> Dataset:
+    """Validate and normalize training data.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Data matrix, one sample per row.
+    Y : array_like, shape (n,) or (n, k)
+        Targets: 1-D for scalar-output networks, 2-D for vector outputs.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        With a message naming the fix, for wrong dimensions, mismatched rows, empty arrays,
+        non-numeric or complex dtypes, and NaN or infinite entries.
+    """
+    if isinstance(X, Dataset):
+        return X
+    X_arr = _as_float_array(X, "X")
+    Y_arr = _as_float_array(Y, "Y")
+    if X_arr.ndim != 2:
+        hint = " For one feature use X.reshape(-1, 1)." if X_arr.ndim == 1 else ""
+        raise DataError(f"X must be 2-D with shape (n, d); got shape {X_arr.shape}.{hint}")
+    if Y_arr.ndim not in (1, 2):
+        raise DataError(f"Y must have shape (n,) for scalar outputs or (n, k) for vector outputs; "
+                        f"got shape {Y_arr.shape} ({Y_arr.ndim} dimensions).")
+    n, d = X_arr.shape
+    if n == 0 or d == 0:
+        raise DataError(f"X is empty (shape {X_arr.shape}); it needs at least one sample and one "
+                        f"feature.")
+    if Y_arr.shape[0] != n:
+        raise DataError(f"X and Y must have the same number of rows: X has {n} (shape "
+                        f"{X_arr.shape}), Y has {Y_arr.shape[0]} (shape {Y_arr.shape}).")
+    if Y_arr.ndim == 2 and Y_arr.shape[1] == 0:
+        raise DataError(f"Y is empty (shape {Y_arr.shape}); vector outputs need k >= 1 columns.")
+    for name, array in (("X", X_arr), ("Y", Y_arr)):
+        bad = ~np.isfinite(array)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise DataError(f"{name} has {int(bad.sum())} NaN or infinite entries (first at index "
+                            f"{where}); remove or impute them before certifying.")
+    vector_output = Y_arr.ndim == 2
+    Y2 = Y_arr if vector_output else Y_arr[:, None]
+    X_arr.setflags(write=False)
+    Y2.setflags(write=False)
+    return Dataset(X=X_arr, Y=Y2, vector_output=vector_output)

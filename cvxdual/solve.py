@@ -1,0 +1,98 @@
+"""Solving :class:`~cvxdual.program.Program` objects with a conic solver.
+
+CVXPY's default choice is not good enough here: version 1.9 sends ℓ1-plus-squared-loss programs
+(a QP) to OSQP, far less accurate than an interior-point method. cvxdual therefore always names
+the solver, Clarabel by default. Statuses CVXPY calls "inaccurate" still come with values; they
+are kept but marked (``Solution.accurate`` is False) and never certify.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cvxpy as cp
+import numpy as np
+
+from cvxdual.errors import InfeasibleError, ParameterError, SolverError
+from cvxdual.program import Program, Solution
+
+__all__ = ["DEFAULT_SOLVER", "solve", "check_solver"]
+
+DEFAULT_SOLVER = "CLARABEL"
+
+_SOLUTION_PRESENT = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.USER_LIMIT)
+_INFEASIBLE = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE)
+_UNBOUNDED = (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE)
+
+
+def check_solver(solver: str | None) -> str:
+    """Return an installed CVXPY solver name (``DEFAULT_SOLVER`` when ``solver`` is None)."""
+    name = DEFAULT_SOLVER if solver is None else solver
+    if not isinstance(name, str):
+        raise ParameterError(f"solver must be a CVXPY solver name such as 'CLARABEL'; got "
+                             f"{solver!r}.")
+    installed = cp.installed_solvers()
+    if name.upper() not in installed:
+        raise ParameterError(f"solver {name!r} is not installed; installed solvers: "
+                             f"{', '.join(installed)}.")
+    return name.upper()
+
+
+def solve(program: Program, solver: str | None = None, **options: object) -> Solution:
+    """Solve a program and collect its named variables and dual values.
+
+    Parameters
+    ----------
+    program : Program
+    solver : str, optional
+        CVXPY solver name; Clarabel when omitted.
+    **options
+        Passed to ``cvxpy.Problem.solve`` (solver tolerances, ``verbose``, ...).
+
+    Returns
+    -------
+    Solution
+        Also for inaccurate statuses (then ``Solution.accurate`` is False).
+
+    Raises
+    ------
+    InfeasibleError
+        The solver proves the program infeasible (a primal) or unbounded (a dual, whose primal
+        is then infeasible).
+    SolverError
+        The solver fails or returns no solution.
+    """
+    name = check_solver(solver)
+    start = time.perf_counter()
+    try:
+        program.problem.solve(solver=name, **options)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"solver {name} failed on {program.name} {program.reference}: {exc}. "
+                          f"Try another solver (solver='SCS') or rescale the data.") from None
+    seconds = time.perf_counter() - start
+    status = program.problem.status
+    if status in _INFEASIBLE or status in _UNBOUNDED:
+        side = "infeasible" if status in _INFEASIBLE else "unbounded"
+        hint = ("Y may not be reachable by the network (minimum-norm problems need exact "
+                "interpolation): pass beta > 0 for the regularized problem (1)")
+        raise InfeasibleError(f"solver {name} reports {program.name} {program.reference} "
+                              f"{side} ({status}). {hint}.")
+    if status not in _SOLUTION_PRESENT:
+        raise SolverError(f"solver {name} returned status {status!r} for {program.name}; no "
+                          f"solution is available.")
+    value = float(program.problem.value)
+    variables = {key: _value_of(var) for key, var in program.variables.items()}
+    duals = {key: _value_of(con, dual=True) for key, con in program.constraints.items()}
+    if not np.isfinite(value) or any(not np.all(np.isfinite(v)) for v in variables.values()):
+        raise SolverError(f"solver {name} returned non-finite values for {program.name} "
+                          f"(status {status!r}).")
+    return Solution(program=program, status=status, solver=name, value=value,
+                    training_value=float(program.to_training(value)), variables=variables,
+                    duals=duals, seconds=seconds)
+
+
+def _value_of(obj: object, dual: bool = False) -> np.ndarray:
+    raw = obj.dual_value if dual else obj.value
+    if raw is None:
+        return np.full(obj.shape if not dual else (), np.nan)
+    return np.array(raw, dtype=np.float64)
