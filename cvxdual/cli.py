@@ -1,0 +1,98 @@
+"""The ``cvxdual`` command.
+
+``cvxdual certify --family F --data FILE.npz [--beta B] [--depth L] [--loss NAME] [--json]``
+certifies one problem; ``cvxdual tour`` certifies the built-in examples.
+
+Exit codes: 0 certified (or the tour all certified), 1 computed but not certified,
+2 bad input or usage (one line on standard error, no traceback), 3 the solver failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from cvxdual import __version__
+from cvxdual.certificate import certify
+from cvxdual.errors import CvxdualError, SolverError
+from cvxdual.io import load_npz
+from cvxdual.validation import FAMILIES, LOSSES
+
+__all__ = ["main", "build_parser"]
+
+EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_BAD_INPUT, EXIT_SOLVER = 0, 1, 2, 3
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors as a single line on standard error, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"cvxdual: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="cvxdual", description="Certify the global optimum of neural "
+                            "network training problems through convex duality.")
+    parser.add_argument("--version", action="version", version=f"cvxdual {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+
+    one = commands.add_parser("certify", help="certify one training problem from an .npz file",
+                              description="Certify the global optimum of one training problem.")
+    one.add_argument("--family", required=True, help=f"network family: {', '.join(FAMILIES)}")
+    one.add_argument("--data", required=True, metavar="FILE.npz",
+                     help="archive with arrays X (n, d) and Y (n,) or (n, k)")
+    one.add_argument("--beta", type=float, default=None,
+                     help="regularization weight of problem (1); omit for minimum norm (2)")
+    one.add_argument("--depth", type=int, default=2, help="number of weight layers (default 2)")
+    one.add_argument("--loss", default="squared", help=f"loss: {', '.join(LOSSES)}")
+    one.add_argument("--solver", default=None, help="CVXPY solver (default CLARABEL)")
+    one.add_argument("--json", action="store_true", help="print the certificate as JSON")
+
+    tour = commands.add_parser("tour", help="certify every family on built-in examples",
+                               description="Certify every available family on seeded examples "
+                               "and print one table.")
+    tour.add_argument("--seed", type=int, default=0, help="seed of the examples (default 0)")
+    tour.add_argument("--json", action="store_true", help="print the certificates as JSON")
+    return parser
+
+
+def _certify(args: argparse.Namespace) -> int:
+    X, Y = load_npz(args.data)
+    cert = certify(X, Y, family=args.family, beta=args.beta, depth=args.depth, loss=args.loss,
+                   solver=args.solver)
+    print(json.dumps(cert.to_dict()) if args.json else cert)
+    return EXIT_CERTIFIED if cert.certified else EXIT_NOT_CERTIFIED
+
+
+def _tour(args: argparse.Namespace) -> int:
+    from cvxdual.tour import format_table, run_tour
+
+    rows = run_tour(seed=args.seed)
+    if args.json:
+        print(json.dumps([{"family": r.family, "form": r.form, "seconds": r.seconds,
+                           **r.certificate.to_dict()} for r in rows]))
+    else:
+        print(format_table(rows))
+        done = sum(r.certificate.certified for r in rows)
+        print(f"\n{done} of {len(rows)} certified.")
+    return EXIT_CERTIFIED if all(r.certificate.certified for r in rows) else EXIT_NOT_CERTIFIED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cvxdual`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _certify(args) if args.command == "certify" else _tour(args)
+    except SolverError as exc:
+        print(f"cvxdual: solver error: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+    except CvxdualError as exc:
+        print(f"cvxdual: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
