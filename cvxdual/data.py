@@ -15,12 +15,27 @@ import numpy as np
 
 from cvxdual.errors import DataError, InfeasibleError
 
-__all__ = ["Dataset", "ThinSVD", "as_dataset", "RANGE_TOL"]
+__all__ = ["Dataset", "ThinSVD", "as_dataset", "range_residual", "RANGE_TOL"]
 
 #: Relative residual ``||Y - P_X Y||_F / ||Y||_F`` above which ``Y`` is declared outside the range
 #: of ``X`` (minimum-norm problems need exact interpolation). Float64 least squares on data that
 #: truly lies in the range gives residuals near 1e-15 times the condition number of ``X``.
 RANGE_TOL = 1e-8
+
+
+def range_residual(A: np.ndarray, Y: np.ndarray) -> float:
+    """Relative distance of ``Y`` from the range of ``A``: ``||Y - A A^+ Y||_F / ||Y||_F``.
+
+    Parameters
+    ----------
+    A : ndarray, shape (n, m)
+    Y : ndarray, shape (n,) or (n, k)
+    """
+    norm_y = float(np.linalg.norm(Y))
+    if norm_y == 0.0:
+        return 0.0
+    coefficients = np.linalg.lstsq(A, Y, rcond=None)[0]
+    return float(np.linalg.norm(Y - A @ coefficients)) / norm_y
 
 
 @dataclass(frozen=True)

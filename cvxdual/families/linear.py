@@ -28,7 +28,8 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from cvxdual.data import Dataset
+from cvxdual.data import RANGE_TOL, Dataset, range_residual
+from cvxdual.errors import InfeasibleError
 from cvxdual.program import Program
 from cvxdual.validation import check_beta, check_neurons
 
@@ -110,6 +111,19 @@ def _squared_norm(parameter: cp.Parameter) -> float:
 
 def _form(data: Dataset, scalar: str, vector: str) -> str:
     return vector if data.vector_output else scalar
+
+
+def _require_reachable(data: Dataset, A: np.ndarray) -> None:
+    """Raise unless the neurons' outputs ``A = X W1`` can interpolate ``Y`` (else the
+    minimum-norm dictionary primal is infeasible and its dual unbounded, which interior-point
+    solvers do not always detect)."""
+    residual = range_residual(A, data.Y)
+    if residual > RANGE_TOL:
+        raise InfeasibleError(
+            f"Y is not in the span of X @ neurons (relative residual {residual:.2e} > "
+            f"{RANGE_TOL:.0e}), so no network with these {A.shape[1]} neurons interpolates it. "
+            f"Add neurons (the extreme points of the dual, e.g. the directions of X^+ Y) or pass "
+            f"beta > 0.")
 
 
 # --- minimum-norm problem (2) ------------------------------------------------------------------
@@ -325,9 +339,16 @@ def dictionary_primal(data: Dataset, neurons: object, beta: float | None = None)
     neurons : array_like, shape (d, m)
         Columns are scaled to unit norm.
     beta : float, optional
+
+    Raises
+    ------
+    InfeasibleError
+        ``beta=None`` and ``Y`` is not in the span of ``X @ neurons``.
     """
     W = check_neurons(neurons, data.d)
     A = data.X @ W
+    if beta is None:
+        _require_reachable(data, A)
     m = W.shape[1]
     y = _targets_parameter(data)
     w2 = _variable(m, data, "w2")
@@ -366,6 +387,8 @@ def dictionary_dual(data: Dataset, neurons: object, beta: float | None = None) -
     """
     W = check_neurons(neurons, data.d)
     A = data.X @ W
+    if beta is None:
+        _require_reachable(data, A)
     y = _targets_parameter(data)
     lam = _variable(data.n, data, "lam")
     correlations = A.T @ lam
