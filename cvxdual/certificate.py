@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from cvxdual.data import Dataset, as_dataset
-from cvxdual.extract import ExtremePoints, linear_oracle, network_from_dual, two_layer_network
+from cvxdual.extract import (
+    ExtremePoints,
+    linear_oracle,
+    negligible_singular_value,
+    network_from_dual,
+    two_layer_network,
+)
 from cvxdual.families import linear
 from cvxdual.fast import two_layer_min_norm_value, two_layer_regularized_value
 from cvxdual.network import Network
@@ -339,7 +345,8 @@ def _best_network(data: Dataset, lam: np.ndarray, V: np.ndarray, beta: float | N
     from_dual, points = network_from_dual(data, lam, beta)
     svd = data.svd
     # Components of V in the null space of X add norm and change nothing: drop them.
-    from_primal = two_layer_network(svd.Vt.T @ (svd.Vt @ V), data.vector_output)
+    from_primal = two_layer_network(svd.Vt.T @ (svd.Vt @ V), data.vector_output,
+                                    negligible_singular_value(data))
     scored = []
     details: dict[str, float] = {}
     for name, net in (("dual", from_dual), ("primal", from_primal)):

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from cvxdual.data import Dataset
+from cvxdual.fast import nuclear_least_squares
 from cvxdual.network import Network
 
 __all__ = [
     "ACTIVE_RTOL",
+    "RANK_RTOL",
+    "negligible_singular_value",
     "ExtremePoints",
     "linear_oracle",
     "extreme_points",
@@ -28,10 +31,16 @@ __all__ = [
 ]
 
 #: A neuron counts as an extreme point when its oracle value is within this relative distance of
-#: the dual bound. Interior-point duals are accurate to ~1e-8; extra directions that pass the
-#: test cannot raise the objective (the output weights are fitted over their span), so the
-#: threshold errs on the generous side.
-ACTIVE_RTOL = 1e-5
+#: the dual bound. An interior-point dual whose objective is accurate to ~1e-8 has dual variables
+#: accurate only to about its square root where the constraint is curved, so singular values
+#: that are exactly 1 at the optimum come out within ~1e-5 of it. Extra directions that pass
+#: the test cannot hurt a minimum-norm fit (the output weights are fitted over their span).
+ACTIVE_RTOL = 1e-4
+
+#: Singular values of the end-to-end matrix ``V`` below ``RANK_RTOL * σ_max(X^+ Y)`` are solver
+#: noise (the solvers' relative accuracy is ~1e-8) and are dropped with their neurons: at
+#: ``β >= σ_max(X^T Y)`` the optimal network is empty, not one neuron with weights of 1e-9.
+RANK_RTOL = 1e-7
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,13 @@ def balance_two_layer(W1: np.ndarray, W2: np.ndarray) -> tuple[np.ndarray, np.nd
     return W1 * alpha, W2_scaled
 
 
-def two_layer_network(V: np.ndarray, vector_output: bool) -> Network:
+def negligible_singular_value(data: Dataset) -> float:
+    """Threshold below which a singular value of an end-to-end matrix is treated as zero:
+    ``RANK_RTOL * σ_max(X^+ Y)``."""
+    return RANK_RTOL * float(np.linalg.norm(data.min_norm_solution, 2))
+
+
+def two_layer_network(V: np.ndarray, vector_output: bool, atol: float = 0.0) -> Network:
     """The balanced two-layer linear network whose end-to-end matrix is ``V``.
 
     With the SVD ``V = N diag(σ) R^T``, the neurons are the columns of ``N`` (unit norm), the
@@ -128,10 +143,13 @@ def two_layer_network(V: np.ndarray, vector_output: bool) -> Network:
     V : ndarray, shape (d, k)
     vector_output : bool
         False returns ``W2`` of shape ``(m,)`` (requires ``k = 1``).
+    atol : float
+        Singular values at or below ``atol`` (or numerically zero) are dropped with their
+        neurons.
     """
     N, sigma, Rt = np.linalg.svd(V, full_matrices=False)
     tiny = max(V.shape) * np.finfo(np.float64).eps * (sigma[0] if sigma.size else 0.0)
-    keep = sigma > tiny
+    keep = sigma > max(tiny, atol)
     W1, W2 = balance_two_layer(N[:, keep], sigma[keep, None] * Rt[keep])
     return Network([W1, W2 if vector_output else W2[:, 0]], activation="linear")
 
@@ -145,8 +163,9 @@ def network_from_dual(data: Dataset, lam: np.ndarray, beta: float | None,
 
     * minimum norm (Theorems 2.2, 2.4): ``M = (X Q)^+ Y``, the minimum-norm (hence minimum
       nuclear-norm) interpolant over the span of the extreme points;
-    * regularized (Theorem 2.3, §2.3.2): ``M = Q^T X^+ (Y - Λ)``, from the optimality condition
-      ``Λ* = Y - X V*`` of (8), restricted to the extreme points.
+    * regularized (Theorem 2.3, §2.3.2): ``M = argmin ½||X Q M - Y||^2 + β||M||_*``, the
+      problem restricted to the extreme points (warm-started from the optimality condition
+      ``Λ* = Y - X V*`` of (8)).
 
     Parameters
     ----------
@@ -172,7 +191,11 @@ def network_from_dual(data: Dataset, lam: np.ndarray, beta: float | None,
         M = np.linalg.lstsq(data.X @ Q, data.Y, rcond=None)[0]
         V = Q @ M
     else:
+        # Warm start from the optimality condition Λ* = Y - X V*, then solve the problem
+        # restricted to the extreme points: its output weights are then accurate to first
+        # order in the neurons, not to the square root of the dual's accuracy.
         svd = data.svd
         pinv_residual = svd.Vt.T @ ((svd.U.T @ (data.Y - lam2)) / svd.s[:, None])
-        V = Q @ (Q.T @ pinv_residual)
-    return two_layer_network(V, data.vector_output), points
+        M = nuclear_least_squares(data.X @ Q, data.Y, beta, start=Q.T @ pinv_residual)
+        V = Q @ M
+    return two_layer_network(V, data.vector_output, negligible_singular_value(data)), points

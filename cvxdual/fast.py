@@ -16,6 +16,7 @@ __all__ = [
     "two_layer_regularized_scalar",
     "two_layer_regularized_orthonormal",
     "two_layer_regularized_value",
+    "nuclear_least_squares",
     "ORTHONORMAL_TOL",
 ]
 
@@ -110,3 +111,57 @@ def two_layer_regularized_value(data: Dataset, beta: float) -> float | None:
     if has_orthonormal_columns(data.X):
         return two_layer_regularized_orthonormal(data, beta)[0]
     return None
+
+
+def _singular_value_threshold(M: np.ndarray, tau: float) -> np.ndarray:
+    P, sigma, Rt = np.linalg.svd(M, full_matrices=False)
+    return (P * np.maximum(sigma - tau, 0.0)) @ Rt
+
+
+def nuclear_least_squares(A: np.ndarray, Y: np.ndarray, beta: float,
+                          start: np.ndarray | None = None, rtol: float = 1e-13,
+                          max_iter: int = 20_000) -> np.ndarray:
+    """Minimizer of ``½ ||A M - Y||_F^2 + β ||M||_*`` over ``M``.
+
+    This is the regularized problem (8)/(§2.3.2) restricted to the neurons ``Q`` with
+    ``A = X Q`` (the ``P_e`` construction of the proof of Theorems 2.2–2.4). With a single
+    neuron it is group soft-thresholding in closed form; otherwise accelerated proximal
+    gradient with singular-value thresholding and adaptive restart, stopped when an iterate
+    moves by less than ``rtol`` relative.
+
+    Parameters
+    ----------
+    A : ndarray, shape (n, s)
+    Y : ndarray, shape (n, k)
+    beta : float
+    start : ndarray, shape (s, k), optional
+        Warm start.
+
+    Returns
+    -------
+    ndarray, shape (s, k)
+    """
+    n, s = A.shape
+    if s == 0:
+        return np.zeros((0, Y.shape[1]))
+    if s == 1:
+        a = A[:, 0]
+        correlation = Y.T @ a                                        # (k,)
+        norm = float(np.linalg.norm(correlation))
+        shrink = max(0.0, 1.0 - beta / norm) if norm > 0 else 0.0
+        return (shrink * correlation / float(a @ a))[None, :]
+    lipschitz = float(np.linalg.norm(A, 2)) ** 2
+    M = np.zeros((s, Y.shape[1])) if start is None else np.array(start, dtype=np.float64)
+    Z, t = M.copy(), 1.0
+    for _ in range(max_iter):
+        gradient = A.T @ (A @ Z - Y)
+        M_next = _singular_value_threshold(Z - gradient / lipschitz, beta / lipschitz)
+        step = M_next - M
+        if np.sum((Z - M_next) * step) > 0:          # restart when momentum points uphill
+            t = 1.0
+        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        Z = M_next + ((t - 1.0) / t_next) * step
+        M, t = M_next, t_next
+        if np.linalg.norm(step) <= rtol * max(1.0, float(np.linalg.norm(M))):
+            break
+    return M
