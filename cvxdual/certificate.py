@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from cvxdual.data import Dataset, as_dataset
+from cvxdual.errors import ParameterError
 from cvxdual.extract import (
     ExtremePoints,
     linear_oracle,
@@ -217,9 +218,8 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     beta = check_beta(beta)
     solver_name = check_solver(solver)
     for name, tol in (("rtol", rtol), ("atol", atol), ("feas_tol", feas_tol)):
-        if not (isinstance(tol, int | float) and np.isfinite(tol) and tol >= 0):
-            from cvxdual.errors import ParameterError
-
+        if isinstance(tol, bool) or not (isinstance(tol, int | float) and np.isfinite(tol)
+                                         and tol >= 0):
             raise ParameterError(f"{name} must be a finite number >= 0; got {tol!r}.")
     certificate = _certify_two_layer_linear(data, beta, solver_name, rtol, atol, feas_tol)
     certificate.timings["total"] = time.perf_counter() - start
@@ -356,5 +356,5 @@ def _best_network(data: Dataset, lam: np.ndarray, V: np.ndarray, beta: float | N
         if beta is None:
             details[f"{name}_network_residual"] = residual
         scored.append((residual > feas_tol, value, name, net))
-    infeasible, _, name, net = min(scored, key=lambda item: (item[0], item[1]))
+    _, _, name, net = min(scored, key=lambda item: (item[0], item[1]))
     return net, name, points, details

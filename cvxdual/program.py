@@ -17,6 +17,8 @@ import cvxpy as cp
 import numpy as np
 
 from cvxdual.data import Dataset
+from cvxdual.errors import ParameterError
+from cvxdual.validation import check_beta
 
 __all__ = ["Program", "Solution"]
 
@@ -67,14 +69,11 @@ class Program:
     def set_beta(self, beta: float) -> None:
         """Change the regularization weight in place (DPP: the next solve reuses the
         compiled program)."""
-        from cvxdual.validation import check_beta
-
         if "beta" not in self.parameters:
-            raise KeyError(f"{self.name} has no beta parameter (it is a minimum-norm form).")
+            raise ParameterError(f"{self.name} has no beta parameter (it is a minimum-norm "
+                                 f"form); build the regularized form to vary beta.")
         value = check_beta(beta)
         if value is None:
-            from cvxdual.errors import ParameterError
-
             raise ParameterError("beta=None is the minimum-norm problem; build that program "
                                  "instead of setting beta to None.")
         self.parameters["beta"].value = value
