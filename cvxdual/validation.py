@@ -63,15 +63,20 @@ def check_beta(beta: object) -> float | None:
     return value
 
 
+def _check_choice(value: object, what: str, known: tuple[str, ...],
+                  available: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in known:
+        raise ParameterError(f"unknown {what} {value!r}; choose one of "
+                             f"{', '.join(repr(x) for x in known)}.")
+    if value not in available:
+        raise UnsupportedError(f"{what} {value!r} is not available in this version of cvxdual; "
+                               f"available: {', '.join(repr(x) for x in available)}.")
+    return value
+
+
 def check_family(family: object) -> str:
     """Return the family name, raising a clear error for unknown or unavailable families."""
-    if not isinstance(family, str) or family not in FAMILIES:
-        raise ParameterError(f"unknown family {family!r}; choose one of "
-                             f"{', '.join(repr(f) for f in FAMILIES)}.")
-    if family not in AVAILABLE_FAMILIES:
-        raise UnsupportedError(f"family {family!r} is not available in this version of cvxdual; "
-                               f"available: {', '.join(repr(f) for f in AVAILABLE_FAMILIES)}.")
-    return family
+    return _check_choice(family, "family", FAMILIES, AVAILABLE_FAMILIES)
 
 
 def check_depth(depth: object, family: str) -> int:
@@ -90,13 +95,7 @@ def check_depth(depth: object, family: str) -> int:
 
 def check_loss(loss: object) -> str:
     """Return the loss name, raising a clear error for unknown or unavailable losses."""
-    if not isinstance(loss, str) or loss not in LOSSES:
-        raise ParameterError(f"unknown loss {loss!r}; choose one of "
-                             f"{', '.join(repr(x) for x in LOSSES)}.")
-    if loss not in AVAILABLE_LOSSES:
-        raise UnsupportedError(f"loss {loss!r} is not available in this version of cvxdual; "
-                               f"available: {', '.join(repr(x) for x in AVAILABLE_LOSSES)}.")
-    return loss
+    return _check_choice(loss, "loss", LOSSES, AVAILABLE_LOSSES)
 
 
 def check_neurons(neurons: object, d: int) -> np.ndarray:

@@ -9,8 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from references import (
+    OUTPUTS,
+    SHAPES,
+    K,
+    fista_reference,
+    make_xy,
+    min_norm_reference,
+    nuclear,
+    rel_err,
+    ridge_path_reference,
+    svt,
+)
 from scipy.linalg import subspace_angles
-from scipy.optimize import minimize_scalar
 
 from cvxdual import fast
 from cvxdual.data import as_dataset
@@ -26,90 +37,15 @@ from cvxdual.families import linear
 from cvxdual.solve import solve
 
 REL = 1e-6
-K = 3
-SHAPES = {"wide": (8, 14), "tall": (24, 6)}
-OUTPUTS = ("scalar", "vector")
 
 
 # --- data and independent references ---------------------------------------------------------
-
-def make_xy(output: str, shape: str, seed: int, planted: bool = False):
-    rng = np.random.default_rng(seed)
-    n, d = SHAPES[shape]
-    X = rng.standard_normal((n, d))
-    tail = () if output == "scalar" else (K,)
-    Y = X @ rng.standard_normal((d, *tail)) if planted else rng.standard_normal((n, *tail))
-    return X, Y
-
 
 def orthonormal_xy(seed: int, n: int = 20, d: int = 6):
     rng = np.random.default_rng(seed)
     X, _ = np.linalg.qr(rng.standard_normal((n, d)))
     Y = X @ (rng.standard_normal((d, K)) * [3.0, 1.5, 0.5]) + 0.2 * rng.standard_normal((n, K))
     return X, Y
-
-
-def nuclear(W: np.ndarray) -> float:
-    return float(np.linalg.norm(W)) if W.ndim == 1 else float(np.linalg.norm(W, "nuc"))
-
-
-def min_norm_reference(X, Y) -> float:
-    return 2.0 * nuclear(np.linalg.pinv(X) @ Y)
-
-
-def ridge_path_reference(X, y, beta):
-    """``min_v ||Xv - y||^2 + 2β||v||`` by a bounded 1-D search over ``log μ`` of the ridge path
-    ``(X^T X + μ I) v = X^T y`` (a nonzero optimum satisfies it with ``μ = β/||v||``)."""
-    d = X.shape[1]
-    gram, xty = X.T @ X, X.T @ y
-
-    def v_of(log_mu):
-        return np.linalg.solve(gram + np.exp(log_mu) * np.eye(d), xty)
-
-    def objective(v):
-        r = X @ v - y
-        return float(r @ r + 2.0 * beta * np.linalg.norm(v))
-
-    res = minimize_scalar(lambda t: objective(v_of(t)), bounds=(-20.0, 20.0), method="bounded",
-                          options={"xatol": 1e-12, "maxiter": 2000})
-    v = v_of(res.x)
-    if objective(v) >= float(y @ y):
-        assert np.linalg.norm(xty) <= beta * (1 + 1e-9)
-        return float(y @ y), np.zeros(d)
-    kkt = xty - gram @ v - beta * v / np.linalg.norm(v)
-    assert np.linalg.norm(kkt) <= 1e-6 * max(1.0, np.linalg.norm(xty))
-    return objective(v), v
-
-
-def svt(A, tau):
-    U, s, Vt = np.linalg.svd(A, full_matrices=False)
-    return (U * np.maximum(s - tau, 0.0)) @ Vt
-
-
-def fista_reference(X, Y, beta, rel_gap=1e-11, max_iter=200_000):
-    """FISTA with restart on ``½||XV - Y||^2 + β||V||_*``; returns ``(2P, 2D, V)``."""
-    L = np.linalg.norm(X, 2) ** 2
-    V = np.zeros((X.shape[1], Y.shape[1]))
-    Z, t = V.copy(), 1.0
-    for it in range(max_iter):
-        V_next = svt(Z - X.T @ (X @ Z - Y) / L, beta / L)
-        if np.sum((Z - V_next) * (V_next - V)) > 0:
-            t = 1.0
-        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        Z = V_next + ((t - 1.0) / t_next) * (V_next - V)
-        V, t = V_next, t_next
-        if it % 25 == 0:
-            R = Y - X @ V
-            primal = 0.5 * np.sum(R ** 2) + beta * nuclear(V)
-            lam = R * min(1.0, beta / max(np.linalg.norm(X.T @ R, 2), 1e-300))
-            dual = np.sum(lam * Y) - 0.5 * np.sum(lam ** 2)
-            if primal - dual <= rel_gap * max(1.0, primal):
-                return 2.0 * primal, 2.0 * dual, V
-    raise AssertionError("reference FISTA did not converge")
-
-
-def rel_err(a, b):
-    return abs(a - b) / max(1.0, abs(b))
 
 
 def column_space(V, tol=1e-7):
