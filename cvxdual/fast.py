@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
+from cvxdual.bracket import Bracket, minimize_convex_plus_concave
 from cvxdual.data import Dataset
 
 __all__ = [
@@ -17,6 +18,12 @@ __all__ = [
     "two_layer_regularized_orthonormal",
     "two_layer_regularized_value",
     "nuclear_least_squares",
+    "deep_linear_min_norm_value",
+    "deep_linear_regularized_scalar",
+    "deep_linear_regularized_orthonormal",
+    "deep_linear_regularized_vector_bounds",
+    "schatten_shrink",
+    "TrustRegion",
     "ORTHONORMAL_TOL",
 ]
 
@@ -165,3 +172,205 @@ def nuclear_least_squares(A: np.ndarray, Y: np.ndarray, beta: float,
         if np.linalg.norm(step) <= rtol * max(1.0, float(np.linalg.norm(M))):
             break
     return M
+
+
+# --- deep linear networks (§3) -----------------------------------------------------------------
+
+def deep_linear_min_norm_value(data: Dataset, depth: int) -> float:
+    """Global optimum of the depth-``L`` minimum-norm problem (15)/(22):
+    ``L Σ_i σ_i(X^+ Y)^{2/L}`` (``L ||X^+ y||^{2/L}`` for scalar outputs).
+
+    ``min Σ_l ||W_l||_F^2`` over factorizations ``W_1 ⋯ W_L = V`` is ``L Σ σ_i(V)^{2/L}``
+    (balanced factors, AM–GM per singular value), and ``X^+ Y`` has the smallest singular values
+    among all ``V`` with ``X V = Y`` (it is their projection onto the row space of ``X``).
+    """
+    sigma = np.linalg.svd(data.min_norm_solution, compute_uv=False)
+    return float(depth * np.sum(sigma ** (2.0 / depth)))
+
+
+class TrustRegion:
+    """Exact ``g(ρ) = min_{||v||_2 <= ρ} ||X v - y||^2`` for scalar outputs, by the secular
+    equation in the SVD basis: ``v(μ) = (X^T X + μ I)^{-1} X^T y`` with ``||v(μ)|| = ρ``."""
+
+    def __init__(self, data: Dataset):
+        if data.vector_output:
+            raise ValueError("TrustRegion needs scalar-output data")
+        svd = data.svd
+        self.data = data
+        self.s = svd.s
+        self.c = svd.U.T @ data.Y[:, 0]                                   # U_r^T y
+        outside = data.Y[:, 0] - svd.U @ self.c
+        self.outside = float(outside @ outside)                           # ||y - P_X y||^2
+        self.radius_max = float(np.linalg.norm(self.c / self.s))          # ||X^+ y||
+
+    def coefficients(self, radius: float) -> np.ndarray:
+        """``V_r^T v`` of the minimizer, shape ``(r,)``."""
+        if radius >= self.radius_max:
+            return self.c / self.s
+        if radius <= 0.0:
+            return np.zeros_like(self.c)
+        g = self.s * self.c
+        s2 = self.s ** 2
+
+        def excess(log_mu: float) -> float:
+            return float(np.linalg.norm(g / (s2 + np.exp(log_mu)))) - radius
+
+        lo, hi = np.log(s2[-1]) - 2.0, np.log(s2[0]) + 2.0
+        while excess(lo) <= 0.0:
+            lo -= 4.0
+        while excess(hi) >= 0.0:
+            hi += 4.0
+        log_mu = brentq(excess, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+        return g / (s2 + np.exp(log_mu))
+
+    def value(self, radius: float) -> float:
+        return self.value_and_slope(radius)[0]
+
+    def value_and_slope(self, radius: float) -> tuple[float, float]:
+        """``g(ρ)`` and ``g'(ρ) = -2 μ ρ`` (``μ`` the multiplier of ``||v|| <= ρ``)."""
+        z = self.coefficients(radius)
+        fit = self.s * z - self.c
+        value = float(fit @ fit) + self.outside
+        if radius >= self.radius_max or radius <= 0.0 or not np.any(z):
+            # g is flat beyond ||X^+ y||; at 0 the slope is -2 ||X^T y||.
+            slope = 0.0 if radius >= self.radius_max else -2.0 * float(
+                np.linalg.norm(self.s * self.c))
+            return value, slope
+        # From (s^2 + μ) z = s c on any coordinate: μ = (s c - s^2 z) / z, averaged stably.
+        mu = float(np.sum(self.s * self.c * z - self.s ** 2 * z * z) / np.sum(z * z))
+        return value, -2.0 * mu * radius
+
+    def solution(self, radius: float) -> np.ndarray:
+        """The minimizer ``v``, shape ``(d,)``."""
+        return self.data.svd.Vt.T @ self.coefficients(radius)
+
+
+def deep_linear_regularized_scalar(data: Dataset, beta: float, depth: int,
+                                   rtol: float = 1e-12) -> tuple[Bracket, np.ndarray]:
+    """Global optimum of the depth-``L`` regularized problem (1), scalar output.
+
+    (1) equals ``min_v ||X v - y||^2 + β L ||v||^{2/L}`` (balanced rank-one layers, (21)),
+    non-convex in ``v`` for ``L > 2`` but a 1-D problem in ``ρ = ||v||`` of convex trust-region
+    subproblems: ``min_ρ g(ρ) + β L ρ^{2/L}`` with ``g`` nonincreasing, solved by
+    :func:`~cvxdual.bracket.minimize_convex_plus_concave` on ``[0, ||X^+ y||]`` (``g`` is
+    convex, ``ρ^{2/L}`` concave).
+
+    Returns
+    -------
+    bracket : Bracket
+        Proven lower and attained upper bound on the optimum of (1), and the optimal ``ρ``.
+    v : ndarray, shape (d,)
+        The end-to-end weights ``W_1 ⋯ w_L`` attaining ``bracket.upper``.
+    """
+    region = TrustRegion(data)
+    power = 2.0 / depth
+    bracket = minimize_convex_plus_concave(region.value_and_slope,
+                                           lambda rho: beta * depth * rho ** power,
+                                           0.0, region.radius_max, rtol=rtol)
+    v = region.solution(bracket.argmin)
+    residual = data.X @ v - data.Y[:, 0]
+    # Report the value recomputed at the returned v (the bracket's upper bound is the same up to
+    # rounding); keep the proven lower bound.
+    upper = float(residual @ residual) + beta * depth * float(np.linalg.norm(v)) ** power
+    return Bracket(lower=min(bracket.lower, upper), upper=upper, argmin=bracket.argmin,
+                   evaluations=bracket.evaluations), v
+
+
+def schatten_shrink(c: float, beta: float, depth: int) -> float:
+    """``argmin_{s >= 0} (s - c)^2 + β L s^{2/L}`` for ``c >= 0``, exactly.
+
+    ``L = 2`` is soft-thresholding. For ``L > 2`` a positive minimizer solves
+    ``φ(s) = s + β s^{2/L - 1} = c``; ``φ`` is convex with its minimum at
+    ``s_m = (β (1 - 2/L))^{L / (2L - 2)}``, so the larger root (in ``[s_m, c]``) is the only local
+    minimizer besides ``s = 0``; the better of the two is returned.
+    """
+    if depth == 2:
+        return max(c - beta, 0.0)
+    p = 2.0 / depth
+    s_m = (beta * (1.0 - p)) ** (1.0 / (2.0 - p))
+
+    def phi(s: float) -> float:
+        return s + beta * s ** (p - 1.0) - c
+
+    if c <= 0.0 or s_m >= c or phi(s_m) >= 0.0:
+        return 0.0
+    root = brentq(phi, s_m, c, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+    return root if (root - c) ** 2 + beta * depth * root ** p < c * c else 0.0
+
+
+def deep_linear_regularized_orthonormal(data: Dataset, beta: float,
+                                        depth: int) -> tuple[float, np.ndarray]:
+    """Exact optimum of the depth-``L`` regularized problem when ``X^T X = I``.
+
+    Then ``||XV - Y||^2 = ||V - X^T Y||^2 + const``; by von Neumann's trace inequality the
+    optimal ``V`` shares the singular vectors of ``X^T Y`` and each singular value is shrunk
+    independently by :func:`schatten_shrink`.
+
+    Returns
+    -------
+    value : float
+        ``||XV - Y||_F^2 + β L Σ σ_i(V)^{2/L}`` at the minimizer.
+    V : ndarray, shape (d, k)
+    """
+    P, sigma, Rt = np.linalg.svd(data.X.T @ data.Y, full_matrices=False)
+    shrunk = np.array([schatten_shrink(float(c), beta, depth) for c in sigma])
+    V = (P * shrunk) @ Rt
+    residual = data.X @ V - data.Y
+    return float(np.sum(residual ** 2) + beta * depth * np.sum(shrunk ** (2.0 / depth))), V
+
+
+def deep_linear_regularized_vector_bounds(data: Dataset, beta: float, depth: int,
+                                          path_points: int = 40
+                                          ) -> tuple[float, float, np.ndarray]:
+    """Proven bounds on the depth-``L`` regularized optimum for vector outputs and general ``X``.
+
+    No exact method is known here. Upper bound: the best objective
+    ``||XV - Y||^2 + β L Σ σ_i(V)^{2/L}`` over the nuclear-norm path ``V(μ)`` (attained by the
+    balanced network of ``V``). Lower bound: since ``Σ σ_i^{2/L} >= (Σ σ_i)^{2/L}``, the optimum
+    is at least ``min_ρ G(ρ) + β L ρ^{2/L}`` with ``G(ρ) = min_{||V||_* <= ρ} ||XV - Y||^2``, and
+    every residual ``Λ = Y - X V(μ)`` gives by weak duality the line
+    ``G(ρ) >= 2⟨Λ, Y⟩ - ||Λ||^2 - 2 ρ σ_max(X^T Λ)``. The minimum of the pointwise maximum of
+    these lines plus the concave ``β L ρ^{2/L}`` is attained at a breakpoint of the lines.
+    This is the single-``t`` relaxation of §3.3.2, made rigorous.
+
+    Returns
+    -------
+    lower, upper : float
+    V : ndarray, shape (d, k)
+        Attains ``upper``.
+    """
+    X, Y = data.X, data.Y
+    power = 2.0 / depth
+    mu_max = float(np.linalg.norm(X.T @ Y, 2))
+
+    def objective(V: np.ndarray) -> float:
+        sigma = np.linalg.svd(V, compute_uv=False)
+        return float(np.sum((X @ V - Y) ** 2) + beta * depth * np.sum(sigma ** power))
+
+    candidates = [np.zeros((data.d, data.k)), data.min_norm_solution]
+    start = None
+    for mu in mu_max * np.geomspace(1.0, 1e-7, path_points):
+        start = nuclear_least_squares(X, Y, float(mu), start=start, rtol=1e-12)
+        candidates.append(start)
+    values = [objective(V) for V in candidates]
+    best = int(np.argmin(values))
+    upper = values[best]
+    offsets, slopes = [], []
+    for V in candidates:
+        residual = Y - X @ V
+        offsets.append(2.0 * float(np.sum(residual * Y)) - float(np.sum(residual ** 2)))
+        slopes.append(2.0 * float(np.linalg.norm(X.T @ residual, 2)))
+    offsets_arr, slopes_arr = np.array(offsets), np.array(slopes)
+    # Beyond rho_cap the regularizer alone exceeds the upper bound.
+    rho_cap = (upper / (beta * depth)) ** (1.0 / power)
+    grid = [0.0, rho_cap]
+    for i in range(len(offsets)):
+        for j in range(i + 1, len(offsets)):
+            if slopes_arr[i] != slopes_arr[j]:
+                rho = (offsets_arr[i] - offsets_arr[j]) / (slopes_arr[i] - slopes_arr[j])
+                if 0.0 < rho < rho_cap:
+                    grid.append(float(rho))
+    rho = np.array(grid)
+    envelope = np.max(offsets_arr[:, None] - slopes_arr[:, None] * rho[None, :], axis=0)
+    lower = float(np.min(envelope + beta * depth * rho ** power))
+    return min(lower, upper), upper, candidates[best]
