@@ -19,6 +19,7 @@ A failed check leaves ``certified=False`` and says why in ``reasons``; it never 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,10 @@ class Certificate:
     closed_form : float or None
         Independent closed-form value where one exists.
     primal_status, dual_status, solver : str
+    references : dict
+        The programs solved (``"primal"``, ``"dual"``) with their paper equations.
+    bounds : dict
+        What the lower bound (``dual_value``) and the upper bound (``training_value``) are.
     timings : dict
         Seconds for the primal, the dual, the extraction and the whole call.
     checks : dict
@@ -113,6 +118,7 @@ class Certificate:
     dual_status: str
     solver: str
     references: dict[str, str]
+    bounds: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     checks: dict[str, float] = field(default_factory=dict)
     tolerances: dict[str, float] = field(default_factory=dict)
@@ -140,6 +146,7 @@ class Certificate:
             "dual_status": self.dual_status,
             "solver": self.solver,
             "references": dict(self.references),
+            "bounds": dict(self.bounds),
             "timings": dict(self.timings),
             "checks": dict(self.checks),
             "tolerances": dict(self.tolerances),
@@ -156,11 +163,12 @@ class Certificate:
             f"cvxdual certificate: {self.family} network, depth {self.depth}, {output}, "
             f"{self.problem}" + ("" if self.beta is None else f", beta={self.beta:g}"),
             f"  data            n={n}, d={d}, k={k}",
-            f"  training value  {self.training_value:.10g}   (objective of the extracted network)",
-            f"  primal          {self.primal_value:.10g}   [{self.references['primal']}; "
+            f"  training value  {self.training_value:.10g}   (upper bound: "
+            f"{self.bounds.get('upper', 'objective of the extracted network')})",
+            f"  lower bound     {self.dual_value:.10g}   ({self.bounds.get('lower', 'dual')})",
+            f"  primal program  {self.primal_value:.10g}   [{self.references['primal']}; "
             f"{self.primal_status}]",
-            f"  dual            {self.dual_value:.10g}   [{self.references['dual']}; "
-            f"{self.dual_status}]",
+            f"  dual program    [{self.references['dual']}; {self.dual_status}]",
             f"  gap             {self.gap:.3g}   (relative {self.rel_gap:.3g}; tolerance "
             f"{self.tolerances.get('rtol', float('nan')):.0e})",
             f"  closed form     {closed}",
@@ -174,7 +182,8 @@ class Certificate:
 
 
 def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, depth: int = 2,
-            loss: str = "squared", solver: str | None = None, *, rtol: float = DEFAULT_RTOL,
+            loss: str = "squared", solver: str | None = None, *,
+            widths: Sequence[int] | None = None, rtol: float = DEFAULT_RTOL,
             atol: float = DEFAULT_ATOL, feas_tol: float = DEFAULT_FEAS_TOL) -> Certificate:
     """Certify the global optimum of a (non-convex) network training problem.
 
@@ -189,11 +198,16 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
         ``None``: minimum-norm interpolation (2). ``beta > 0``: the regularized problem (1),
         ``||f(X) - Y||_F^2 + β Σ_l ||W_l||_F^2``.
     depth : int
-        Number of weight layers (2 for ``family="linear"``).
+        Number of weight layers ``L`` (2 for ``family="linear"``; any ``L >= 2`` for
+        ``"deep-linear"``).
     loss : str
         Training loss (``"squared"``).
     solver : str, optional
         CVXPY solver, Clarabel by default.
+    widths : sequence of int, optional
+        Hidden widths ``(m_1, ..., m_{L-1})`` of the returned network (``"deep-linear"``); the
+        rank of the optimum by default. Extra units get zero weights' worth of nothing: the
+        optimal layers are spread over orthonormal directions (24)/(26).
     rtol, atol, feas_tol : float
         Tolerances of the decision (module docstring).
 
@@ -221,7 +235,16 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
         if isinstance(tol, bool) or not (isinstance(tol, int | float) and np.isfinite(tol)
                                          and tol >= 0):
             raise ParameterError(f"{name} must be a finite number >= 0; got {tol!r}.")
-    certificate = _certify_two_layer_linear(data, beta, solver_name, rtol, atol, feas_tol)
+    if widths is not None and family != "deep-linear":
+        raise ParameterError("widths applies to family='deep-linear'; the two-layer family "
+                             "returns the network of the rank of the optimum.")
+    if family == "deep-linear":
+        from cvxdual.deep_certificate import certify_deep_linear
+
+        certificate = certify_deep_linear(data, depth, beta, solver_name, widths, rtol, atol,
+                                          feas_tol)
+    else:
+        certificate = _certify_two_layer_linear(data, beta, solver_name, rtol, atol, feas_tol)
     certificate.timings["total"] = time.perf_counter() - start
     return certificate
 
@@ -300,21 +323,9 @@ def _certify_two_layer_linear(data: Dataset, beta: float | None, solver: str, rt
         if primal_feasibility > feas_tol:
             reasons.append(f"convex primal solution misses X V = Y by {primal_feasibility:.2e} "
                            f"(relative) > feas_tol {feas_tol:.0e}")
-    value_scale = max(abs(training_value), abs(dual_value))
-    allowed = rtol * value_scale + atol
-    gap = training_value - dual_value
-    rel_gap = gap / value_scale if value_scale > 0 else 0.0
-    if gap > allowed:
-        reasons.append(f"duality gap {gap:.3e} (relative {rel_gap:.2e}) exceeds rtol {rtol:.0e}")
-    if gap < -allowed:
-        reasons.append(f"lower bound {dual_value:.10g} exceeds the network's objective "
-                       f"{training_value:.10g}: numerical trouble")
-    if abs(primal_value - training_value) > allowed:
-        reasons.append(f"convex primal value {primal_value:.10g} and extracted network "
-                       f"{training_value:.10g} disagree")
-    if closed_form is not None and abs(closed_form - training_value) > allowed:
-        reasons.append(f"closed form {closed_form:.10g} and extracted network "
-                       f"{training_value:.10g} disagree")
+    gap, rel_gap = bound_gap(training_value, dual_value, rtol, atol, reasons,
+                             agree={"convex primal value": primal_value,
+                                    "closed form": closed_form})
 
     return Certificate(
         family="linear",
@@ -328,10 +339,41 @@ def _certify_two_layer_linear(data: Dataset, beta: float | None, solver: str, rt
         primal_status=primal.status, dual_status=dual.status, solver=solver,
         references={"primal": f"{primal_program.name}, {primal_program.reference}",
                     "dual": f"{dual_program.name}, {dual_program.reference}"},
+        bounds={"lower": "dual objective at the solver's dual point scaled into exact "
+                         "feasibility (exact extreme-point oracle)",
+                "upper": "objective of the extracted network, recomputed from its weights"},
         timings={"primal": primal.seconds, "dual": dual.seconds, "extract": extract_seconds},
         checks=checks,
         tolerances={"rtol": rtol, "atol": atol, "feas_tol": feas_tol},
     )
+
+
+def bound_gap(upper: float, lower: float, rtol: float, atol: float, reasons: list[str],
+              agree: dict[str, float | None] | None = None) -> tuple[float, float]:
+    """Compare the bounds and append to ``reasons`` every failed check.
+
+    The gap must be at most ``rtol * max(|upper|, |lower|) + atol``; a lower bound above the
+    upper bound by more than that means numerical trouble; each value in ``agree`` (ignored when
+    None) must match ``upper`` to the same tolerance.
+
+    Returns
+    -------
+    gap, rel_gap : float
+    """
+    scale = max(abs(upper), abs(lower))
+    allowed = rtol * scale + atol
+    gap = upper - lower
+    rel_gap = gap / scale if scale > 0 else 0.0
+    if gap > allowed:
+        reasons.append(f"gap {gap:.3e} between the bounds (relative {rel_gap:.2e}) exceeds "
+                       f"rtol {rtol:.0e}")
+    if gap < -allowed:
+        reasons.append(f"lower bound {lower:.10g} exceeds the network's objective {upper:.10g}: "
+                       f"numerical trouble")
+    for name, value in (agree or {}).items():
+        if value is not None and abs(value - upper) > allowed:
+            reasons.append(f"{name} {value:.10g} and extracted network {upper:.10g} disagree")
+    return gap, rel_gap
 
 
 def _best_network(data: Dataset, lam: np.ndarray, V: np.ndarray, beta: float | None,

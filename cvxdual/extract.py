@@ -10,11 +10,13 @@ layers are balanced with the rescaling of Lemma 2.1.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from cvxdual.data import Dataset
+from cvxdual.errors import ParameterError
 from cvxdual.fast import nuclear_least_squares
 from cvxdual.network import Network
 
@@ -27,6 +29,7 @@ __all__ = [
     "extreme_points",
     "balance_two_layer",
     "two_layer_network",
+    "deep_linear_network",
     "network_from_dual",
 ]
 
@@ -147,11 +150,69 @@ def two_layer_network(V: np.ndarray, vector_output: bool, atol: float = 0.0) -> 
         Singular values at or below ``atol`` (or numerically zero) are dropped with their
         neurons.
     """
+    return deep_linear_network(V, 2, vector_output, atol=atol)
+
+
+def deep_linear_network(V: np.ndarray, depth: int, vector_output: bool,
+                        widths: Sequence[int] | None = None, atol: float = 0.0,
+                        rng: np.random.Generator | None = None) -> Network:
+    """A depth-``L`` linear network with end-to-end matrix ``V`` and the least weight norm.
+
+    With ``V = N diag(σ) R^T`` (rank ``r``) and ``s = σ^{1/L}``, the layers are (24)/(26)/(27)
+    balanced over all ``L`` layers:
+    ``W_1 = N diag(s) ρ_1^T``, ``W_l = ρ_{l-1} diag(s) ρ_l^T``, ``W_L = ρ_{L-1} diag(s) R^T``,
+    where each ``ρ_l`` (``m_l × r``) has orthonormal columns. Then ``W_1 ⋯ W_L = V`` and
+    ``Σ_l ||W_l||_F^2 = L Σ_i σ_i^{2/L}``, the minimum over all factorizations (equal to
+    ``L ||v||^{2/L}`` for a scalar output: the rank-one layers of (21)). Every layer has the
+    same Frobenius and operator norms (Proposition 3.1) and consecutive layers are aligned.
+
+    Parameters
+    ----------
+    V : ndarray, shape (d, k)
+    depth : int
+        ``L >= 2``.
+    vector_output : bool
+        False returns ``W_L`` of shape ``(m_{L-1},)`` (requires ``k = 1``).
+    widths : sequence of int, optional
+        Hidden widths ``(m_1, ..., m_{L-1})``, each at least the rank ``r``; ``r`` by default.
+    atol : float
+        Singular values at or below ``atol`` are dropped.
+    rng : numpy.random.Generator, optional
+        Draws random orthonormal ``ρ_l``; by default ``ρ_l`` are the first ``r`` coordinate
+        vectors (any orthonormal choice is optimal).
+
+    Raises
+    ------
+    ParameterError
+        If ``widths`` has the wrong length or a width is below the rank.
+    """
     N, sigma, Rt = np.linalg.svd(V, full_matrices=False)
     tiny = max(V.shape) * np.finfo(np.float64).eps * (sigma[0] if sigma.size else 0.0)
     keep = sigma > max(tiny, atol)
-    W1, W2 = balance_two_layer(N[:, keep], sigma[keep, None] * Rt[keep])
-    return Network([W1, W2 if vector_output else W2[:, 0]], activation="linear")
+    rank = int(keep.sum())
+    if widths is None:
+        widths = (rank,) * (depth - 1)
+    widths = tuple(int(m) for m in widths)
+    if len(widths) != depth - 1:
+        raise ParameterError(f"widths needs one entry per hidden layer ({depth - 1} for depth "
+                             f"{depth}); got {len(widths)}.")
+    if any(m < rank for m in widths):
+        raise ParameterError(f"hidden widths {widths} are too small: the optimal layers have "
+                             f"rank {rank}, so every hidden layer needs at least {rank} units.")
+    s = sigma[keep] ** (1.0 / depth)
+
+    def basis(m: int) -> np.ndarray:
+        if rng is None:
+            return np.eye(m, rank)
+        return np.linalg.qr(rng.standard_normal((m, rank)))[0] if rank else np.zeros((m, 0))
+
+    rho = [basis(m) for m in widths]
+    weights = [(N[:, keep] * s) @ rho[0].T]
+    for left, right in zip(rho[:-1], rho[1:], strict=True):
+        weights.append((left * s) @ right.T)
+    last = (rho[-1] * s) @ Rt[keep]
+    weights.append(last if vector_output else last[:, 0])
+    return Network(weights, activation="linear")
 
 
 def network_from_dual(data: Dataset, lam: np.ndarray, beta: float | None,

@@ -22,7 +22,7 @@ from cvxdual.validation import check_beta
 
 __all__ = ["Program", "Solution"]
 
-Relation = Literal["exact", "upper"]
+Relation = Literal["exact", "upper", "lower"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,10 +41,11 @@ class Program:
         Where it comes from in the paper, e.g. ``"(5)/(6), Theorem 2.1"``.
     kind : {"primal", "dual"}
         Whether the program is a (convex) primal or a dual form.
-    relation : {"exact", "upper"}
+    relation : {"exact", "upper", "lower"}
         ``"exact"`` when the mapped optimal value equals the global optimum of the training
         problem (strong duality, Theorems 2.2–2.4); ``"upper"`` when it only bounds it from above
-        (programs restricted to a finite neuron dictionary).
+        (programs restricted to a finite neuron dictionary, or to one layer norm ``t``);
+        ``"lower"`` for relaxations (the multi-path problem (25) with vector outputs).
     to_training : Callable[[float], float]
         Maps the program's optimal value to the training objective, reading the current
         parameter values (so it stays right after ``parameters[...].value`` changes).
@@ -52,6 +53,9 @@ class Program:
         The data the program was built on.
     note : str
         What a reader should know about the form (value mapping, sign conventions).
+    refresh : callable, optional
+        Recomputes derived parameters after :meth:`set` (e.g. ``β t^{-(L-2)}`` from ``β``
+        and ``t`` in the deep-linear programs).
     """
 
     problem: cp.Problem
@@ -65,6 +69,17 @@ class Program:
     to_training: Callable[[float], float]
     data: Dataset
     note: str = ""
+    refresh: Callable[[], None] | None = None
+
+    def set(self, name: str, value: object) -> None:
+        """Set a parameter in place and update the parameters derived from it (DPP: the next
+        solve reuses the compiled program)."""
+        if name not in self.parameters:
+            raise ParameterError(f"{self.name} has no parameter {name!r}; it has "
+                                 f"{', '.join(sorted(self.parameters))}.")
+        self.parameters[name].value = value
+        if self.refresh is not None:
+            self.refresh()
 
     def set_beta(self, beta: float) -> None:
         """Change the regularization weight in place (DPP: the next solve reuses the
@@ -76,7 +91,7 @@ class Program:
         if value is None:
             raise ParameterError("beta=None is the minimum-norm problem; build that program "
                                  "instead of setting beta to None.")
-        self.parameters["beta"].value = value
+        self.set("beta", value)
 
     def __repr__(self) -> str:
         return (f"Program({self.name!r}, {self.kind}, {self.reference!r}, "
