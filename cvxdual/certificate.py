@@ -238,6 +238,8 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     if widths is not None and family != "deep-linear":
         raise ParameterError("widths applies to family='deep-linear'; the two-layer family "
                              "returns the network of the rank of the optimum.")
+    if widths is not None:
+        widths = _check_widths(widths, depth)
     if family == "deep-linear":
         from cvxdual.deep_certificate import certify_deep_linear
 
@@ -346,6 +348,20 @@ def _certify_two_layer_linear(data: Dataset, beta: float | None, solver: str, rt
         checks=checks,
         tolerances={"rtol": rtol, "atol": atol, "feas_tol": feas_tol},
     )
+
+
+def _check_widths(widths: object, depth: int) -> tuple[int, ...]:
+    try:
+        values = tuple(widths)  # type: ignore[arg-type]
+    except TypeError:
+        raise ParameterError(f"widths must be a sequence of {depth - 1} positive integers; got "
+                             f"{widths!r}.") from None
+    if len(values) != depth - 1 or not all(
+            isinstance(m, int | np.integer) and not isinstance(m, bool) and m > 0
+            for m in values):
+        raise ParameterError(f"widths needs one positive integer per hidden layer ({depth - 1} "
+                             f"for depth {depth}); got {widths!r}.")
+    return tuple(int(m) for m in values)
 
 
 def bound_gap(upper: float, lower: float, rtol: float, atol: float, reasons: list[str],

@@ -70,6 +70,10 @@ def _exit_code(capsys, argv):
         (["certify", "--family", "linear", "--data", "x.npz", "--beta", "abc"], "invalid float"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
+        (["certify", "--family", "deep-linear", "--data", "x.npz", "--widths", "5,a"],
+         "comma-separated"),
+        (["certify", "--family", "deep-linear", "--data", "x.npz", "--widths", "5,0"],
+         "positive"),
     ],
 )
 def test_usage_errors_are_one_line_with_exit_2(capsys, argv, fragment):
@@ -100,6 +104,10 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, data_file, capsys):
     _one_line_error(capsys, ["certify", "--family", "relu", "--data", str(path)], "not available")
     _one_line_error(capsys, [*base, str(path), "--loss", "l3"], "unknown loss")
     _one_line_error(capsys, [*base, str(path), "--depth", "3"], "depth must be 2")
+    _one_line_error(capsys, [*base, str(path), "--widths", "4"], "widths applies to")
+    deep = ["certify", "--family", "deep-linear", "--data", str(path)]
+    _one_line_error(capsys, [*deep, "--depth", "1"], "depth must be >= 2")
+    _one_line_error(capsys, [*deep, "--depth", "3", "--widths", "4"], "one positive integer per")
     nan = tmp_path / "nan.npz"
     np.savez(nan, X=np.array([[np.nan, 1.0]]), Y=np.ones(1))
     _one_line_error(capsys, [*base, str(nan)], "NaN")
@@ -131,10 +139,27 @@ def test_tour_certifies_every_example(capsys):
     for column in ("family", "form", "training", "primal", "dual", "gap", "closed",
                    "certified", "seconds"):
         assert column in header
-    assert "NO" not in out and "6 of 6 certified." in out
+    assert "NO" not in out and "11 of 11 certified; 1 case(s)" in out and "(consistent)" in out
 
 
 def test_tour_json(capsys):
     assert main(["tour", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 6 and all(row["certified"] for row in rows)
+    assert len(rows) == 12
+    assert {row["family"] for row in rows} == {"linear", "deep-linear"}
+    for row in rows:
+        assert row["passed"]
+        assert row["certified"] is not row["bounds_only"]
+        assert row["dual_value"] <= row["training_value"] * (1 + 1e-9) + 1e-12
+
+
+def test_certify_deep_linear_with_widths(data_file, capsys):
+    path, X, y = data_file
+    code = main(["certify", "--family", "deep-linear", "--depth", "4", "--widths", "5,3,4",
+                 "--data", str(path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["certified"] is True and out["depth"] == 4
+    expected = 4 * np.linalg.norm(np.linalg.pinv(X) @ y) ** 0.5
+    assert out["training_value"] == pytest.approx(expected, rel=1e-6)
+    shapes = [np.array(w).shape for w in out["network"]["weights"]]
+    assert shapes == [(30, 5), (5, 3), (3, 4), (4,)]
