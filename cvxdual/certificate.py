@@ -91,7 +91,8 @@ class Certificate:
         Seconds for the primal, the dual, the extraction and the whole call.
     checks : dict
         The recomputed quantities behind the decision (residuals, dual infeasibility before
-        scaling, extreme-point ratios).
+        scaling, extreme-point ratios), in the units where the problem was solved:
+        ``X / scale_x`` and ``Y / scale_y`` (both recorded here).
     tolerances : dict
         ``rtol``, ``atol``, ``feas_tol`` used.
     """
@@ -240,15 +241,55 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
                              "returns the network of the rank of the optimum.")
     if widths is not None:
         widths = _check_widths(widths, depth)
+    # Solve in units where ||X||_2 = ||Y||_F = 1: solver tolerances are absolute as well as
+    # relative, so data scaled by 1e6 or 1e-6 would otherwise stop early (or never).
+    scale_x = float(np.linalg.norm(data.X, 2)) or 1.0
+    scale_y = float(np.linalg.norm(data.Y)) or 1.0
+    scaled = as_dataset(data.X / scale_x, data.targets / scale_y)
+    growth = (scale_y / scale_x) ** (1.0 / depth)          # each layer's weights scale by this
+    scaled_beta = None if beta is None else beta * growth ** 2 / scale_y ** 2
     if family == "deep-linear":
         from cvxdual.deep_certificate import certify_deep_linear
 
-        certificate = certify_deep_linear(data, depth, beta, solver_name, widths, rtol, atol,
-                                          feas_tol)
+        certificate = certify_deep_linear(scaled, depth, scaled_beta, solver_name, widths, rtol,
+                                          atol, feas_tol)
     else:
-        certificate = _certify_two_layer_linear(data, beta, solver_name, rtol, atol, feas_tol)
+        certificate = _certify_two_layer_linear(scaled, scaled_beta, solver_name, rtol, atol,
+                                                feas_tol)
+    certificate = _unscale(certificate, data, beta, scale_x, scale_y, growth)
     certificate.timings["total"] = time.perf_counter() - start
     return certificate
+
+
+def _unscale(certificate: Certificate, data: Dataset, beta: float | None, scale_x: float,
+             scale_y: float, growth: float) -> Certificate:
+    """Map a certificate computed on ``(X / scale_x, Y / scale_y)`` back to the user's units.
+
+    Each layer's weights are multiplied by ``growth = (scale_y / scale_x)^{1/L}`` (the network
+    then maps ``X`` to ``scale_y`` times the scaled outputs); objectives (2) scale by
+    ``growth^2`` and objectives (1) by ``scale_y^2`` (with ``β`` mapped accordingly). The
+    training value is recomputed from the rescaled weights on the original data; the decision
+    (``certified``, ``reasons``, ``checks``) is the one made in the scaled units, where the
+    tolerances are meaningful.
+    """
+    import dataclasses
+
+    factor = growth ** 2 if beta is None else scale_y ** 2
+    network = Network([W * growth for W in certificate.network.weights],
+                      biases=certificate.network.biases, activation=certificate.network.activation)
+    training_value = network.objective(data.X, data.targets, beta)
+    dual_value = certificate.dual_value * factor
+    scale = max(abs(training_value), abs(dual_value))
+    gap = training_value - dual_value
+    checks = dict(certificate.checks)
+    checks["scale_x"] = scale_x
+    checks["scale_y"] = scale_y
+    return dataclasses.replace(
+        certificate, beta=beta, training_value=training_value,
+        primal_value=certificate.primal_value * factor, dual_value=dual_value, gap=gap,
+        rel_gap=gap / scale if scale > 0 else 0.0, network=network,
+        closed_form=None if certificate.closed_form is None else certificate.closed_form * factor,
+        checks=checks, timings=dict(certificate.timings))
 
 
 def _certify_two_layer_linear(data: Dataset, beta: float | None, solver: str, rtol: float,
