@@ -87,7 +87,58 @@ def certify_deep_linear(data: Dataset, depth: int, beta: float | None, solver: s
         return _min_norm(data, depth, solver, widths, rtol, atol, feas_tol)
     if not data.vector_output:
         return _regularized_scalar(data, depth, beta, solver, widths, rtol, atol)
+    rank_one = _rank_one_targets(data)
+    if rank_one is not None:
+        return _regularized_rank_one(data, depth, beta, solver, widths, rtol, atol, *rank_one)
     return _regularized_vector(data, depth, beta, widths, rtol, atol)
+
+
+#: Targets whose second singular value is below this fraction of the first count as rank one.
+RANK_ONE_RTOL = 1e-12
+
+
+def _rank_one_targets(data: Dataset) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """``Y ≈ y u^T`` with ``||u|| = 1``: returns ``(y, u, ||Y - y u^T||_F)`` or None.
+
+    Then the vector problem is the scalar one for ``y``: with ``V u = v``,
+    ``||XV - y u^T||^2 >= ||Xv - y||^2`` and ``Σ σ_i(V)^{2/L} >= σ_max(V)^{2/L} >= ||v||^{2/L}``,
+    both attained by ``V = v u^T``.
+    """
+    U, sigma, Vt = np.linalg.svd(data.Y, full_matrices=False)
+    if sigma[0] == 0.0 or (sigma.size > 1 and sigma[1] > RANK_ONE_RTOL * sigma[0]):
+        return None
+    return U[:, 0] * sigma[0], Vt[0], float(np.sqrt(np.sum(sigma[1:] ** 2)))
+
+
+def _regularized_rank_one(data: Dataset, depth: int, beta: float, solver: str,
+                          widths: Sequence[int] | None, rtol: float, atol: float,
+                          y: np.ndarray, u: np.ndarray, distance: float) -> Certificate:
+    """Vector outputs with rank-one targets ``Y = y u^T`` (``k = 1`` included): certify the
+    scalar problem for ``y`` and rotate the last layer by ``u^T``. A target only numerically
+    rank one (``distance = ||Y - y u^T||_F > 0``) lowers the bound to
+    ``(sqrt(lower) - distance)^2``, since ``sqrt`` of the optimum moves by at most the distance
+    between the targets."""
+    import dataclasses
+
+    from cvxdual.data import as_dataset
+
+    scalar = _regularized_scalar(as_dataset(data.X, y), depth, beta, solver, widths, rtol, atol)
+    weights = list(scalar.network.weights)
+    weights[-1] = np.outer(weights[-1], u)
+    network = Network(weights, activation="linear")
+    upper = network.objective(data.X, data.Y, beta)
+    lower = max(0.0, np.sqrt(max(scalar.dual_value, 0.0)) - distance) ** 2
+    reasons = [r for r in scalar.reasons if r.startswith(("primal solver", "dual solver"))]
+    gap, rel_gap = bound_gap(upper, lower, rtol, atol, reasons)
+    checks = dict(scalar.checks, rank_one_distance=distance)
+    bounds = {"lower": "rank-one targets Y = y uᵀ: the scalar problem's " + scalar.bounds["lower"],
+              "upper": scalar.bounds["upper"] + ", last layer times uᵀ"}
+    return dataclasses.replace(
+        scalar, vector_output=True, shape=(data.n, data.d, data.k), training_value=upper,
+        dual_value=lower, gap=gap, rel_gap=rel_gap, certified=not reasons,
+        reasons=tuple(reasons), network=network, neurons=network.neurons,
+        closed_form=None if scalar.closed_form is None or distance > 0 else scalar.closed_form,
+        bounds=bounds, checks=checks)
 
 
 def _replace(certificate: Certificate, **changes: object) -> Certificate:
@@ -126,6 +177,11 @@ def _min_norm(data: Dataset, depth: int, solver: str, widths: Sequence[int] | No
     nuclear = float(np.linalg.svd(V_primal, compute_uv=False).sum())
     hidden = depth - 2
     primal_value = 2.0 * nuclear / t ** hidden + hidden * t * t
+    if data.vector_output:
+        # The multi-path program (25) is a relaxation here: its value is a lower bound. Report
+        # it in checks, and as primal value the depth-L network built from its solution.
+        checks["relaxation_value_at_t"] = primal_value
+        primal_value = checks["primal_network_value"]
     checks["primal_residual"] = float(np.linalg.norm(data.X @ V_primal - data.Y)) / max(
         float(np.linalg.norm(data.Y)), 1.0)
     network_residual = network.interpolation_residual(data.X, data.targets)
