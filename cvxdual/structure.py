@@ -21,6 +21,7 @@ __all__ = [
     "layer_alignment",
     "end_to_end",
     "collapse_to_two_layer",
+    "lemma_3_1_objective",
 ]
 
 #: Singular values below this fraction of a layer's largest count as zero in :func:`layer_ranks`.
@@ -87,3 +88,18 @@ def collapse_to_two_layer(network: Network) -> Network:
     for W in network.weights[2:]:
         rest = rest @ W
     return Network([network.weights[0], rest], intercept=network.intercept, activation="linear")
+
+
+def lemma_3_1_objective(network: Network) -> float:
+    """The objective of Lemma 3.1 (Lemma 3.2 for vector outputs), stated exactly:
+    ``2 Σ_j ||w_{L-1,j}||_2 ||w_{L,j}||_2 + Σ_{l <= L-2} ||W_l||_F^2``.
+
+    This is ``2 ||w_L||_1 + Σ t_l^2`` after rescaling every column ``w_{L-1,j}`` of the last
+    hidden layer to unit norm (the paper prints ``||w_L||_1`` without the factor 2). It never
+    exceeds ``Σ_l ||W_l||_F^2`` and equals it when the last two layers are balanced, as they are
+    at the optimum.
+    """
+    *first, hidden, last = network.weights
+    out_norms = np.abs(last) if last.ndim == 1 else np.linalg.norm(last, axis=1)
+    in_norms = np.linalg.norm(hidden, axis=0)
+    return float(2.0 * np.sum(in_norms * out_norms) + sum(np.sum(W * W) for W in first))

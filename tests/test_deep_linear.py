@@ -1014,3 +1014,23 @@ def test_rank_one_vector_targets_reduce_to_the_scalar_problem(depth, shape):
     assert cert.dual_value <= cert.training_value
     assert cert.network.weights[-1].shape[1] == u.shape[1]
     assert np.linalg.matrix_rank(structure.end_to_end(cert.network), tol=1e-9) == 1
+
+
+@pytest.mark.parametrize("depth", [2, 3, 5])
+def test_lemma_3_1_objective_has_the_factor_two(depth):
+    """At the optimum the exact Lemma 3.1 objective (with ``2||w_L||_1``) equals the training
+    value; the printed form without the 2 would be smaller. Unbalancing the last two layers keeps
+    it fixed while ``Σ||W_l||^2`` grows (AM-GM)."""
+    rng = np.random.default_rng(41)
+    X = rng.standard_normal((6, 10))
+    y = rng.standard_normal(6)
+    cert = cvxdual.certify(X, y, family="deep-linear", depth=depth)
+    weights = list(cert.network.weights)
+    assert structure.lemma_3_1_objective(cert.network) == pytest.approx(cert.training_value,
+                                                                        rel=1e-12)
+    weights[-2] = weights[-2] * 3.0
+    weights[-1] = weights[-1] / 3.0
+    unbalanced = cvxdual.Network(weights)
+    assert structure.lemma_3_1_objective(unbalanced) == pytest.approx(cert.training_value,
+                                                                      rel=1e-12)
+    assert unbalanced.regularizer() > cert.training_value * (1 + 1e-3)
