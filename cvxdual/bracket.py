@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Bracket", "minimize_convex_plus_concave"]
+__all__ = ["Bracket", "minimize_convex_plus_concave", "lower_bound_from_lines"]
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,25 @@ def minimize_convex_plus_concave(convex: Callable[[float], tuple[float, float]],
         push(heap, left, middle)
         push(heap, middle, right)
     return Bracket(lower=min(heap[0][0], best), upper=best, argmin=best_x, evaluations=len(cache))
+
+
+def lower_bound_from_lines(offsets: np.ndarray, slopes: np.ndarray,
+                           concave: Callable[[np.ndarray], np.ndarray], cap: float) -> float:
+    """``min_{0 <= ρ <= cap} max_j (offsets_j - slopes_j ρ) + h(ρ)`` for concave ``h``.
+
+    When every line lies below a convex ``G``, this bounds ``min_ρ G(ρ) + h(ρ)`` from below.
+    On each piece of the (convex, piecewise-linear) maximum the objective is concave, so its
+    minimum is at a breakpoint: the ends and the pairwise crossings of the lines suffice.
+    """
+    offsets = np.asarray(offsets, dtype=np.float64)
+    slopes = np.asarray(slopes, dtype=np.float64)
+    grid = [0.0, float(cap)]
+    for i in range(offsets.size):
+        for j in range(i + 1, offsets.size):
+            if slopes[i] != slopes[j]:
+                rho = (offsets[i] - offsets[j]) / (slopes[i] - slopes[j])
+                if 0.0 < rho < cap:
+                    grid.append(float(rho))
+    rho = np.array(grid)
+    envelope = np.max(offsets[:, None] - slopes[:, None] * rho[None, :], axis=0)
+    return float(np.min(envelope + concave(rho)))

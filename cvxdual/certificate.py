@@ -184,7 +184,7 @@ class Certificate:
 
 def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, depth: int = 2,
             loss: str = "squared", solver: str | None = None, *,
-            widths: Sequence[int] | None = None, rtol: float = DEFAULT_RTOL,
+            widths: Sequence[int] | None = None, bias: bool = True, rtol: float = DEFAULT_RTOL,
             atol: float = DEFAULT_ATOL, feas_tol: float = DEFAULT_FEAS_TOL) -> Certificate:
     """Certify the global optimum of a (non-convex) network training problem.
 
@@ -206,9 +206,11 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     solver : str, optional
         CVXPY solver, Clarabel by default.
     widths : sequence of int, optional
-        Hidden widths ``(m_1, ..., m_{L-1})`` of the returned network (``"deep-linear"``); the
-        rank of the optimum by default. Extra units get zero weights' worth of nothing: the
-        optimal layers are spread over orthonormal directions (24)/(26).
+        Hidden widths ``(m_1, ..., m_{L-1})`` of the returned network (``"deep-linear"`` and
+        ``"relu"``); the fewest the optimum needs by default.
+    bias : bool
+        ``"relu"`` only: ``True`` (default) is Proposition 4.1 (bias in the last hidden layer,
+        free output intercept); ``False`` is Theorem 4.1 without any bias.
     rtol, atol, feas_tol : float
         Tolerances of the decision (module docstring).
 
@@ -236,11 +238,14 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
         if isinstance(tol, bool) or not (isinstance(tol, int | float) and np.isfinite(tol)
                                          and tol >= 0):
             raise ParameterError(f"{name} must be a finite number >= 0; got {tol!r}.")
-    if widths is not None and family != "deep-linear":
-        raise ParameterError("widths applies to family='deep-linear'; the two-layer family "
-                             "returns the network of the rank of the optimum.")
+    if widths is not None and family == "linear":
+        raise ParameterError("widths applies to family='deep-linear' and 'relu'; the two-layer "
+                             "family returns the network of the rank of the optimum.")
     if widths is not None:
         widths = _check_widths(widths, depth)
+    if not isinstance(bias, bool) or (not bias and family != "relu"):
+        raise ParameterError("bias=False (Theorem 4.1 without biases) applies to family='relu' "
+                             "only; bias must be True or False.")
     # Solve in units where ||X||_2 = ||Y||_F = 1: solver tolerances are absolute as well as
     # relative, so data scaled by 1e6 or 1e-6 would otherwise stop early (or never).
     scale_x = float(np.linalg.norm(data.X, 2)) or 1.0
@@ -253,6 +258,11 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
 
         certificate = certify_deep_linear(scaled, depth, scaled_beta, solver_name, widths, rtol,
                                           atol, feas_tol)
+    elif family == "relu":
+        from cvxdual.relu_certificate import certify_relu
+
+        certificate = certify_relu(scaled, depth, scaled_beta, solver_name, bias, widths, rtol,
+                                   atol, feas_tol)
     else:
         certificate = _certify_two_layer_linear(scaled, scaled_beta, solver_name, rtol, atol,
                                                 feas_tol)
@@ -275,8 +285,13 @@ def _unscale(certificate: Certificate, data: Dataset, beta: float | None, scale_
     import dataclasses
 
     factor = growth ** 2 if beta is None else scale_y ** 2
-    network = Network([W * growth for W in certificate.network.weights],
-                      biases=certificate.network.biases, activation=certificate.network.activation)
+    # On X = scale_x X' the pre-activations of layer l scale by scale_x growth^l, so its bias
+    # does too; the output (and intercept) scales by scale_x growth^L = scale_y.
+    biases = [None if b is None else b * scale_x * growth ** (index + 1)
+              for index, b in enumerate(certificate.network.biases)]
+    network = Network([W * growth for W in certificate.network.weights], biases=biases,
+                      intercept=np.asarray(certificate.network.intercept) * scale_y,
+                      activation=certificate.network.activation)
     training_value = network.objective(data.X, data.targets, beta)
     dual_value = certificate.dual_value * factor
     scale = max(abs(training_value), abs(dual_value))

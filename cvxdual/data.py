@@ -15,7 +15,8 @@ import numpy as np
 
 from cvxdual.errors import DataError, InfeasibleError
 
-__all__ = ["Dataset", "ThinSVD", "as_dataset", "range_residual", "RANGE_TOL"]
+__all__ = ["Dataset", "ThinSVD", "as_dataset", "range_residual", "rank_one_factorization",
+           "RANGE_TOL", "RANK_ONE_RTOL"]
 
 #: Relative residual ``||Y - P_X Y||_F / ||Y||_F`` above which ``Y`` is declared outside the range
 #: of ``X`` (minimum-norm problems need exact interpolation). Float64 least squares on data that
@@ -36,6 +37,36 @@ def range_residual(A: np.ndarray, Y: np.ndarray) -> float:
         return 0.0
     coefficients = np.linalg.lstsq(A, Y, rcond=None)[0]
     return float(np.linalg.norm(Y - A @ coefficients)) / norm_y
+
+
+#: ``X`` counts as rank one when ``σ_2(X) <= RANK_ONE_RTOL * σ_1(X)``.
+RANK_ONE_RTOL = 1e-10
+
+
+def rank_one_factorization(data: Dataset, rtol: float = RANK_ONE_RTOL
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """``X = outer(c, a0)`` for rank-one data (§4), with ``c = X a0 / ||a0||^2``.
+
+    ``a0`` is the top right singular vector scaled by ``σ_1`` (so ``c`` has unit norm); the
+    caller fixes the sign. ``d = 1`` data is rank one whenever it is nonzero.
+
+    Raises
+    ------
+    DataError
+        If ``X`` is zero or ``σ_2 > rtol σ_1``.
+    """
+    sigma = np.linalg.svd(data.X, compute_uv=False)
+    if sigma[0] == 0.0:
+        raise DataError("X is zero; rank-one data X = c a0^T needs a nonzero direction a0.")
+    if sigma.size > 1 and sigma[1] > rtol * sigma[0]:
+        raise DataError(
+            f"the ReLU family needs rank-one data X = c a0^T (Theorem 4.1); X has "
+            f"σ_2/σ_1 = {sigma[1] / sigma[0]:.2e} > {rtol:.0e}. For d-dimensional data along "
+            f"one direction pass X = np.outer(c, a0); 1-D inputs as X.reshape(-1, 1).")
+    _, _, Vt = np.linalg.svd(data.X, full_matrices=False)
+    a0 = sigma[0] * Vt[0]
+    c = data.X @ a0 / float(a0 @ a0)
+    return c, a0
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ __all__ = [
     "balance_two_layer",
     "two_layer_network",
     "deep_linear_network",
+    "relu_network",
     "network_from_dual",
 ]
 
@@ -260,3 +261,81 @@ def network_from_dual(data: Dataset, lam: np.ndarray, beta: float | None,
         M = nuclear_least_squares(data.X @ Q, data.Y, beta, start=Q.T @ pinv_residual)
         V = Q @ M
     return two_layer_network(V, data.vector_output, negligible_singular_value(data)), points
+
+
+def relu_network(c: np.ndarray, a0: np.ndarray, alpha: np.ndarray, intercept: float, depth: int,
+                 t: float, widths: Sequence[int] | None = None,
+                 breakpoints: np.ndarray | None = None) -> Network:
+    """The depth-``L`` ReLU network (44)/(46) of an ℓ1 solution over the spline dictionary.
+
+    ``alpha`` (``2m``) weighs ``(c - β_j)_+`` then ``(β_j - c)_+`` (``β`` = the data points
+    ``c`` by default). With unit vectors ``u_l = 1/√m_l`` (any nonnegative ``φ_l`` of norm ``t``
+    works, Theorem 4.1): ``W_1 = t (a0/||a0||) u_1^T``, ``W_l = t u_{l-1} u_l^T`` for
+    ``l <= L-2``, so every row ``c_i a0`` reaches the last hidden layer as
+    ``c_i g u_{L-2}`` with gain ``g = ||a0|| t^{L-2}``. Neuron ``j`` of the last hidden layer
+    has weight ``o_j r_j u_{L-2}``, bias ``-o_j β_j g r_j`` (its kink sits at a data point,
+    Corollary 4.1) and output weight ``sign(α_j) r_j`` with ``r_j = (|α_j|/g)^{1/2}``
+    (balanced, Lemma 2.1). Cost: ``(L-2) t^2 + 2 ||α||_1 / g``; every layer is rank one
+    (Remark 4.1).
+
+    Parameters
+    ----------
+    c : ndarray, shape (n,)
+    a0 : ndarray, shape (d,)
+    alpha : ndarray, shape (2m,)
+    intercept : float
+        The free output intercept ``η``.
+    depth : int
+    t : float
+        Norm of each of the first ``L-2`` layers (ignored for ``L = 2``).
+    widths : sequence of int, optional
+        Hidden widths; by default 1 for the first ``L-2`` layers and the number of active
+        neurons for the last.
+    breakpoints : ndarray, optional
+
+    Raises
+    ------
+    ParameterError
+        If a width is below what the solution needs.
+    """
+    points = c if breakpoints is None else np.asarray(breakpoints, dtype=np.float64)
+    m = points.size
+    alpha = np.asarray(alpha, dtype=np.float64)
+    total = float(np.sum(np.abs(alpha)))
+    active = np.flatnonzero(np.abs(alpha) > 1e-14 * total) if total > 0 else np.array([], int)
+    needed = active.size
+    if widths is None:
+        widths = (1,) * (depth - 2) + (needed,)
+    widths = tuple(int(w) for w in widths)
+    if len(widths) != depth - 1:
+        raise ParameterError(f"widths needs one entry per hidden layer ({depth - 1} for depth "
+                             f"{depth}); got {len(widths)}.")
+    if widths[-1] < needed or any(w < 1 for w in widths[:-1]):
+        raise ParameterError(f"hidden widths {widths} are too small: the last hidden layer needs "
+                             f"{needed} neurons (one per kink) and the others at least 1.")
+    norm0 = float(np.linalg.norm(a0))
+    direction = a0 / norm0
+    gain = norm0 * t ** (depth - 2)
+    orientation = np.where(active < m, 1.0, -1.0)
+    kinks = points[active % m]
+    radius = np.sqrt(np.abs(alpha[active]) / gain) if needed else np.zeros(0)
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray | None] = []
+    if depth == 2:
+        into_last = direction[:, None]
+    else:
+        units = [np.full(w, 1.0 / np.sqrt(w)) for w in widths[:-1]]
+        weights.append(t * np.outer(direction, units[0]))
+        for left, right in zip(units[:-1], units[1:], strict=True):
+            weights.append(t * np.outer(left, right))
+        biases.extend([None] * (depth - 2))
+        into_last = units[-1][:, None]
+    W_last = np.zeros((into_last.shape[0], widths[-1]))
+    W_last[:, :needed] = into_last * (orientation * radius)[None, :]
+    b_last = np.zeros(widths[-1])
+    b_last[:needed] = -orientation * kinks * gain * radius
+    w_out = np.zeros(widths[-1])
+    w_out[:needed] = np.sign(alpha[active]) * radius
+    weights.extend([W_last, w_out])
+    biases.append(b_last)
+    return Network(weights, biases=biases, intercept=float(intercept), activation="relu")

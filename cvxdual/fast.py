@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
-from cvxdual.bracket import Bracket, minimize_convex_plus_concave
+from cvxdual.bracket import Bracket, lower_bound_from_lines, minimize_convex_plus_concave
 from cvxdual.data import Dataset
 
 __all__ = [
@@ -360,17 +360,8 @@ def deep_linear_regularized_vector_bounds(data: Dataset, beta: float, depth: int
         residual = Y - X @ V
         offsets.append(2.0 * float(np.sum(residual * Y)) - float(np.sum(residual ** 2)))
         slopes.append(2.0 * float(np.linalg.norm(X.T @ residual, 2)))
-    offsets_arr, slopes_arr = np.array(offsets), np.array(slopes)
     # Beyond rho_cap the regularizer alone exceeds the upper bound.
     rho_cap = (upper / (beta * depth)) ** (1.0 / power)
-    grid = [0.0, rho_cap]
-    for i in range(len(offsets)):
-        for j in range(i + 1, len(offsets)):
-            if slopes_arr[i] != slopes_arr[j]:
-                rho = (offsets_arr[i] - offsets_arr[j]) / (slopes_arr[i] - slopes_arr[j])
-                if 0.0 < rho < rho_cap:
-                    grid.append(float(rho))
-    rho = np.array(grid)
-    envelope = np.max(offsets_arr[:, None] - slopes_arr[:, None] * rho[None, :], axis=0)
-    lower = float(np.min(envelope + beta * depth * rho ** power))
+    lower = lower_bound_from_lines(np.array(offsets), np.array(slopes),
+                                   lambda rho: beta * depth * rho ** power, rho_cap)
     return min(lower, upper), upper, candidates[best]

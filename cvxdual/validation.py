@@ -30,7 +30,7 @@ __all__ = [
 #: Every network family the paper treats (§2, §3, §4).
 FAMILIES = ("linear", "deep-linear", "relu")
 #: Families this version certifies.
-AVAILABLE_FAMILIES = ("linear", "deep-linear")
+AVAILABLE_FAMILIES = ("linear", "deep-linear", "relu")
 #: Convex losses of Theorem A.1 that cvxdual knows by name.
 LOSSES = ("squared", "absolute", "huber", "logistic", "hinge", "cross-entropy")
 #: Losses this version certifies.

@@ -3,6 +3,6 @@
 Builders only build: each returns a :class:`~cvxdual.program.Program` and never solves it.
 """
 
-from cvxdual.families import deep_linear, linear
+from cvxdual.families import deep_linear, linear, relu
 
-__all__ = ["deep_linear", "linear"]
+__all__ = ["deep_linear", "linear", "relu"]
