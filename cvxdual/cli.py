@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--depth", type=int, default=2, help="number of weight layers (default 2)")
     one.add_argument("--widths", type=_widths, default=None, metavar="M1,M2,...",
                      help="hidden widths of the returned network (deep-linear), e.g. 50,30,40")
+    one.add_argument("--no-bias", dest="bias", action="store_false",
+                     help="relu: Theorem 4.1 without biases (default: bias in the last hidden "
+                          "layer, Proposition 4.1)")
     one.add_argument("--loss", default="squared", help=f"loss: {', '.join(LOSSES)}")
     one.add_argument("--solver", default=None, help="CVXPY solver (default CLARABEL)")
     one.add_argument("--json", action="store_true", help="print the certificate as JSON")
@@ -75,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _certify(args: argparse.Namespace) -> int:
     X, Y = load_npz(args.data)
     cert = certify(X, Y, family=args.family, beta=args.beta, depth=args.depth, loss=args.loss,
-                   solver=args.solver, widths=args.widths)
+                   solver=args.solver, widths=args.widths, bias=args.bias)
     print(json.dumps(cert.to_dict()) if args.json else cert)
     return EXIT_CERTIFIED if cert.certified else EXIT_NOT_CERTIFIED
 

@@ -40,8 +40,13 @@ def certify_relu(data: Dataset, depth: int, beta: float | None, solver: str, bia
                  widths: Sequence[int] | None, rtol: float, atol: float,
                  feas_tol: float) -> Certificate:
     """Certificate for ``family="relu"`` (see the module docstring)."""
-    inputs = relu.rank_one_inputs(data, depth if bias else max(depth, 3))
+    inputs = relu.rank_one_inputs(data, depth)
     if not bias:
+        if np.any(inputs.c < 0):
+            from cvxdual.errors import DataError
+
+            raise DataError("without biases (Theorem 4.1) the inputs X = c a0^T need all c_i of "
+                            "one sign; shift the data or use bias=True.")
         return _no_bias(inputs, beta, widths, rtol, atol, feas_tol)
     if beta is None:
         return _min_norm(inputs, solver, widths, rtol, atol, feas_tol)

@@ -48,6 +48,16 @@ def _orthonormal(rng: np.random.Generator, n: int, d: int, k: int):
     return X, rng.standard_normal((n, k))
 
 
+def _spline(rng: np.random.Generator, n: int):
+    x = np.sort(rng.uniform(0.0, 4.0, n))
+    return x[:, None], np.sin(2.0 * x) + 0.1 * rng.standard_normal(n)
+
+
+def _rank_one(rng: np.random.Generator, n: int, d: int):
+    c = rng.uniform(0.0, 2.0, n)
+    return np.outer(c, rng.standard_normal(d)), np.abs(c - 1.0) + 0.1 * rng.standard_normal(n)
+
+
 def _wide(rng: np.random.Generator, n: int, d: int, k: int | None):
     return rng.standard_normal((n, d)), rng.standard_normal(n if k is None else (n, k))
 
@@ -81,6 +91,11 @@ EXAMPLES: list[Example] = [
             lambda g: _orthonormal(g, 80, 20, 5), 0.5, depth=4),
     Example("deep-linear", "L=3, vector k=5, beta=5 (bounds)",
             lambda g: _planted(g, 100, 20, 5, 0.5), 5.0, depth=3, bounds_only=True),
+    Example("relu", "L=2, 1-D spline, min-norm", lambda g: _spline(g, 20), depth=2),
+    Example("relu", "L=4, 1-D spline, min-norm", lambda g: _spline(g, 20), depth=4),
+    Example("relu", "L=3, rank-one d=10, beta=0.1", lambda g: _rank_one(g, 30, 10), 0.1,
+            depth=3),
+    Example("relu", "L=5, 1-D, beta=0.1", lambda g: _spline(g, 20), 0.1, depth=5),
 ]
 
 

@@ -139,18 +139,35 @@ def test_tour_certifies_every_example(capsys):
     for column in ("family", "form", "training", "primal", "dual", "gap", "closed",
                    "certified", "seconds"):
         assert column in header
-    assert "NO" not in out and "11 of 11 certified; 1 case(s)" in out and "(consistent)" in out
+    assert "NO" not in out and "15 of 15 certified; 1 case(s)" in out and "(consistent)" in out
 
 
 def test_tour_json(capsys):
     assert main(["tour", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 12
-    assert {row["family"] for row in rows} == {"linear", "deep-linear"}
+    assert len(rows) == 16
+    assert {row["family"] for row in rows} == {"linear", "deep-linear", "relu"}
     for row in rows:
         assert row["passed"]
         assert row["certified"] is not row["bounds_only"]
         assert row["dual_value"] <= row["training_value"] * (1 + 1e-9) + 1e-12
+
+
+def test_certify_relu_spline_and_no_bias(tmp_path, capsys):
+    x = np.array([0.0, 0.5, 1.5, 2.0, 3.0])
+    path = tmp_path / "spline.npz"
+    np.savez(path, X=x[:, None], Y=np.array([0.0, 1.0, 0.0, 2.0, 1.0]))
+    code = main(["certify", "--family", "relu", "--depth", "3", "--data", str(path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["certified"] is True and out["network"]["activation"] == "relu"
+    line = tmp_path / "line.npz"
+    np.savez(line, X=x[:, None], Y=3.0 * x)
+    code = main(["certify", "--family", "relu", "--no-bias", "--data", str(line), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["certified"] is True
+    assert out["training_value"] == pytest.approx(2 * 3.0 * np.linalg.norm(x) / np.linalg.norm(x))
+    _one_line_error(capsys, ["certify", "--family", "relu", "--no-bias", "--data", str(path)],
+                    "multiple of c")
 
 
 def test_certify_deep_linear_with_widths(data_file, capsys):
