@@ -1,9 +1,10 @@
-"""Timing of ``cvxdual.certify`` on linear networks: two-layer (§2) and deep (§3).
+"""Timing of ``cvxdual.certify``: two-layer (§2) and deep (§3) linear, deep ReLU (§4) networks.
 
 For each size, the median of ``--repeats`` runs of ``certify`` (CVXPY + Clarabel, primal and
 dual, extraction, NumPy checks) is measured side by side with the exact NumPy value it is checked
 against (``2||X^+ Y||_*`` or ``L Σσ_i^{2/L}`` by SVD, the secular equation, the certified 1-D
-search), and the relative difference between the two values is recorded. Results go to
+search; for ReLU splines the ℓ1 program solved by HiGHS instead of Clarabel), and the relative
+difference between the two values is recorded. Results go to
 ``results/linear_networks.json`` and ``.md``.
 
 Run: ``python benchmarks/linear_networks.py [--repeats 5] [--quick]``
@@ -47,7 +48,33 @@ CASES = [
     ("L=3 scalar beta=1", "deep-linear", 3, 1000, 200, None, 1.0),
     ("L=6 scalar beta=1", "deep-linear", 6, 1000, 200, None, 1.0),
     ("L=3 vector k=5 min-norm", "deep-linear", 3, 200, 60, 5, None),
+    ("L=2 1-D spline min-norm", "relu", 2, 200, 1, None, None),
+    ("L=4 1-D spline min-norm", "relu", 4, 200, 1, None, None),
+    ("L=3 rank-one beta=0.1", "relu", 3, 100, 10, None, 0.1),
 ]
+
+
+def make_rank_one(n: int, d: int, seed: int):
+    """Rank-one inputs X = c a0ᵀ with c >= 0 and a wavy target."""
+    rng = np.random.default_rng(seed)
+    c = np.sort(rng.uniform(0.0, 4.0, n))
+    return np.outer(c, rng.standard_normal(d)), np.sin(2 * c) + 0.1 * rng.standard_normal(n)
+
+
+def spline_min_norm_value(X: np.ndarray, y: np.ndarray, depth: int) -> float:
+    """L (R/||a0||)^{2/L} with R from the ℓ1 program solved by HiGHS (a second solver)."""
+    from scipy.optimize import linprog
+
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    c, norm_a0 = U[:, 0] * np.sign(U[:, 0].sum()), s[0]
+    D = np.hstack([np.maximum(c[:, None] - c[None, :], 0), np.maximum(c[None, :] - c[:, None], 0)])
+    m = D.shape[1]
+    # variables: p, q >= 0 (α = p - q), η free
+    A = np.hstack([D, -D, np.ones((len(c), 1))])
+    cost = np.concatenate([np.ones(2 * m), [0.0]])
+    bounds = [(0, None)] * (2 * m) + [(None, None)]
+    R = linprog(cost, A_eq=A, b_eq=y, bounds=bounds, method="highs").fun
+    return depth * (R / norm_a0) ** (2.0 / depth)
 
 
 def make(n: int, d: int, k: int | None, beta: float | None, seed: int):
@@ -72,6 +99,8 @@ def median_seconds(fn, repeats: int) -> tuple[float, object]:
 
 def exact_value(data, family: str, depth: int, beta: float | None) -> float | None:
     """The NumPy value certify is checked against (None where none is known)."""
+    if family == "relu":
+        return spline_min_norm_value(data.X, data.targets, depth) if beta is None else None
     if beta is None:
         if family == "linear":
             return two_layer_min_norm_value(data)
@@ -87,13 +116,17 @@ def run(repeats: int, quick: bool) -> list[dict]:
     rows = []
     cases = [c for c in CASES if c[6] is None] if quick else CASES
     for index, (label, family, depth, n, d, k, beta) in enumerate(cases):
-        X, Y = make(n, d, k, beta, seed=index)
+        if family == "relu":
+            X, Y = make_rank_one(n, d, seed=index)
+        else:
+            X, Y = make(n, d, k, beta, seed=index)
 
         def closed(X=X, Y=Y, family=family, depth=depth, beta=beta):
             return exact_value(cd.as_dataset(X, Y), family, depth, beta)   # fresh: no cached SVD
 
         def certified(X=X, Y=Y, family=family, depth=depth, beta=beta):
             return cd.certify(X, Y, family=family, depth=depth, beta=beta)
+
 
         t_cert, cert = median_seconds(certified, repeats)
         t_closed, value = median_seconds(closed, repeats)

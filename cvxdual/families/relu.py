@@ -145,6 +145,22 @@ def require_distinct_targets(inputs: RankOneInputs) -> None:
             f"minimum-norm problem (28) is infeasible. Pass beta > 0 for the regularized problem.")
 
 
+def _divided_differences(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the distinct inputs in increasing order and the divided-difference operator
+    ``T`` (``(m-1) × n``): ``(T z)_k = (z_{k+1} - z_k) / (c_{k+1} - c_k)`` over those points.
+    ``T 1 = 0``, so ``T`` removes the intercept."""
+    order = np.argsort(c, kind="stable")
+    span = float(c.max() - c.min()) or 1.0
+    distinct = np.concatenate([[True], np.diff(c[order]) > DUPLICATE_RTOL * span])
+    keep = order[distinct]
+    gaps = np.diff(c[keep])
+    T = np.zeros((keep.size - 1, c.size))
+    rows = np.arange(keep.size - 1)
+    T[rows, keep[:-1]] = -1.0 / gaps
+    T[rows, keep[1:]] = 1.0 / gaps
+    return keep, T
+
+
 def _gain_parameter(inputs: RankOneInputs, t: float) -> tuple[cp.Parameter, cp.Parameter]:
     t_param = cp.Parameter(nonneg=True, name="t", value=t)
     inverse_gain = cp.Parameter(nonneg=True, name="inverse_gain",
@@ -161,7 +177,10 @@ def spline_primal(inputs: RankOneInputs, beta: float | None = None,
     """The ℓ1 program over the exact dictionary, at layer norm ``t`` (default 1).
 
     ``beta=None``: ``min ||α||_1 s.t. D α + η 1 = y`` (the reduction of (37)/(41) by
-    Theorem 4.1 and Proposition 4.1); training value ``2 R / g + (L-2) t^2`` with
+    Theorem 4.1 and Proposition 4.1), with the equality written as divided differences
+    ``T D α = T y`` over the sorted distinct inputs plus one level equation (constraints
+    ``"slopes"`` and ``"level"``; the paper's ``λ`` is ``-T^T`` times the dual of ``"slopes"``,
+    automatically ``⟂ 1``); training value ``2 R / g + (L-2) t^2`` with
     ``g = ||a0|| t^{L-2}``. ``beta > 0``: ``min ½ ||D α + η 1 - y||^2 + (β/g) ||α||_1``; training
     value ``2 × value + β (L-2) t^2``. Variables ``alpha`` (``2n``) and ``intercept``.
     """
@@ -176,15 +195,20 @@ def spline_primal(inputs: RankOneInputs, beta: float | None = None,
     parameters = {"y": y, "t": t_param, "inverse_gain": inverse_gain}
     if beta is None:
         require_distinct_targets(inputs)
-        fit = D @ alpha + eta == y
-        problem = cp.Problem(cp.Minimize(cp.norm(alpha, 1)), [fit])
+        # D α + η 1 = y written as divided differences over the distinct sorted inputs plus one
+        # level equation: the same affine set (an invertible change of rows), but Clarabel
+        # stops with a numerical error on the hinge rows for n around 50 and solves these.
+        keep, T = _divided_differences(inputs.c)
+        slopes = (T @ D) @ alpha == T @ y
+        level = D[keep[0]] @ alpha + eta == y[keep[0]]
+        problem = cp.Problem(cp.Minimize(cp.norm(alpha, 1)), [slopes, level])
 
         def to_training(value: float) -> float:
             tt = float(t_param.value)
             return 2.0 * value * float(inverse_gain.value) + hidden * tt * tt
 
         refresh = _refresh_gain(inputs, t_param, inverse_gain)
-        constraints = {"interpolation": fit}
+        constraints = {"slopes": slopes, "level": level}
     else:
         b = cp.Parameter(nonneg=True, name="beta", value=_beta(beta))
         effective = cp.Parameter(nonneg=True, name="effective_beta")
