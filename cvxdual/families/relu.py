@@ -45,6 +45,7 @@ __all__ = [
     "spline_dual",
     "discretized_dual",
     "no_bias_value",
+    "no_bias_primal",
 ]
 
 #: Entries of ``c`` above ``-SIGN_RTOL * max|c|`` count as nonnegative.
@@ -346,3 +347,57 @@ def no_bias_value(inputs: RankOneInputs, beta: float | None) -> tuple[float, flo
     value = float(np.sum((kappa * c - y) ** 2)) + beta * depth * (abs(kappa) / inputs.gain) ** (
         2.0 / depth)
     return value, float(kappa)
+
+
+def no_bias_primal(inputs: RankOneInputs, beta: float | None = None,
+                   t: float | None = None) -> Program:
+    """Theorem 4.1 without biases, at layer norm ``t``: every neuron outputs ``c (s_j)_+``, so
+    the network is ``κ c`` and the ℓ1 program has the single column ``c``:
+    ``min |κ| s.t. κ c = y`` (minimum norm) or ``min ½||κ c - y||^2 + (β/g)|κ|``, with the
+    training value mapped as in :func:`spline_primal`.
+
+    Raises
+    ------
+    InfeasibleError
+        ``beta=None`` and ``y`` is not a multiple of ``c``.
+    """
+    depth, t = _check(inputs.depth, t)
+    t = _default_t(inputs, t)
+    if beta is None:
+        no_bias_value(inputs, None)          # raises when y is not a multiple of c
+    y = cp.Parameter(inputs.data.n, name="y", value=inputs.data.Y[:, 0].copy())
+    kappa = cp.Variable(name="kappa")
+    t_param, inverse_gain = _gain_parameter(inputs, t)
+    hidden = depth - 2
+    parameters = {"y": y, "t": t_param, "inverse_gain": inverse_gain}
+    if beta is None:
+        fit = kappa * inputs.c == y
+        problem = cp.Problem(cp.Minimize(cp.abs(kappa)), [fit])
+        constraints = {"interpolation": fit}
+        refresh = _refresh_gain(inputs, t_param, inverse_gain)
+
+        def to_training(value: float) -> float:
+            tt = float(t_param.value)
+            return 2.0 * value * float(inverse_gain.value) + hidden * tt * tt
+    else:
+        b = cp.Parameter(nonneg=True, name="beta", value=_beta(beta))
+        effective = cp.Parameter(nonneg=True, name="effective_beta")
+        parameters.update({"beta": b, "effective_beta": effective})
+        problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(kappa * inputs.c - y)
+                                         + effective * cp.abs(kappa)))
+        constraints = {}
+
+        def refresh() -> None:
+            _refresh_gain(inputs, t_param, inverse_gain)()
+            effective.value = float(b.value) * float(inverse_gain.value)
+
+        def to_training(value: float) -> float:
+            tt = float(t_param.value)
+            return 2.0 * value + float(b.value) * hidden * tt * tt
+
+        refresh()
+    return Program(
+        problem=problem, variables={"kappa": kappa}, constraints=constraints,
+        parameters=parameters, name="no_bias_primal", reference="Theorem 4.1 (no bias)",
+        kind="primal", relation="exact" if depth == 2 else "upper", to_training=to_training,
+        data=inputs.data, refresh=refresh, note="the network outputs a multiple of c")
