@@ -365,11 +365,7 @@ def _certify_two_layer_linear(data: Dataset, beta: float | None, solver: str, rt
     if network.widths[0] > 0:
         ratios = np.linalg.norm(lam.T @ (data.X @ network.neurons), axis=0) / bound
         checks["min_extreme_point_ratio"] = float(ratios.min())
-    reasons: list[str] = []
-    if primal.status != "optimal":
-        reasons.append(f"primal solver status is {primal.status!r}, not 'optimal'")
-    if dual.status != "optimal":
-        reasons.append(f"dual solver status is {dual.status!r}, not 'optimal'")
+    reasons = status_reasons(primal.status, dual.status)
     if beta is None:
         network_residual = network.interpolation_residual(data.X, data.targets)
         primal_feasibility = float(np.linalg.norm(primal_residual)) / y_scale
@@ -418,6 +414,13 @@ def _check_widths(widths: object, depth: int) -> tuple[int, ...]:
         raise ParameterError(f"widths needs one positive integer per hidden layer ({depth - 1} "
                              f"for depth {depth}); got {widths!r}.")
     return tuple(int(m) for m in values)
+
+
+def status_reasons(primal_status: str, dual_status: str) -> list[str]:
+    """A reason for each solver status other than ``optimal``."""
+    return [f"{side} solver status is {status!r}, not 'optimal'"
+            for side, status in (("primal", primal_status), ("dual", dual_status))
+            if status != "optimal"]
 
 
 def bound_gap(upper: float, lower: float, rtol: float, atol: float, reasons: list[str],

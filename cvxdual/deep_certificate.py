@@ -28,7 +28,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cvxdual.certificate import Certificate, _certify_two_layer_linear, bound_gap
+from cvxdual.certificate import (
+    Certificate,
+    _certify_two_layer_linear,
+    bound_gap,
+    status_reasons,
+)
 from cvxdual.data import Dataset
 from cvxdual.extract import deep_linear_network, negligible_singular_value, network_from_dual
 from cvxdual.families import deep_linear
@@ -187,7 +192,7 @@ def _min_norm(data: Dataset, depth: int, solver: str, widths: Sequence[int] | No
     network_residual = network.interpolation_residual(data.X, data.targets)
     checks["network_residual"] = network_residual
 
-    reasons = _status_reasons(primal.status, dual.status)
+    reasons = status_reasons(primal.status, dual.status)
     if network_residual > feas_tol:
         reasons.append(f"extracted network misses f(X) = Y by {network_residual:.2e} "
                        f"(relative) > feas_tol {feas_tol:.0e}")
@@ -243,7 +248,7 @@ def _regularized_scalar(data: Dataset, depth: int, beta: float, solver: str,
     checks["dual_at_t"] = (2.0 * (float(np.sum(lam_feasible * data.Y))
                                   - 0.5 * float(np.sum(lam_feasible ** 2)))
                            + beta * hidden * t * t)
-    reasons = _status_reasons(primal.status, dual.status)
+    reasons = status_reasons(primal.status, dual.status)
     lower = search.lower
     gap, rel_gap = bound_gap(upper, lower, rtol, atol, reasons,
                              agree={"convex primal value at t*": primal_value if radius > 0
@@ -341,15 +346,6 @@ def _regularized_vector(data: Dataset, depth: int, beta: float,
                         source, closed, "not solved", "not solved", "none (NumPy)",
                         "no convex program is exact here", "no convex program is exact here",
                         bounds, checks, {}, rtol, atol, 0.0)
-
-
-def _status_reasons(primal_status: str, dual_status: str) -> list[str]:
-    reasons = []
-    if primal_status != "optimal":
-        reasons.append(f"primal solver status is {primal_status!r}, not 'optimal'")
-    if dual_status != "optimal":
-        reasons.append(f"dual solver status is {dual_status!r}, not 'optimal'")
-    return reasons
 
 
 def _certificate(data: Dataset, depth: int, beta: float | None, upper: float,

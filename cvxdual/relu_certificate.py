@@ -25,7 +25,7 @@ import cvxpy as cp
 import numpy as np
 
 from cvxdual.bracket import lower_bound_from_lines, minimize_convex_plus_concave
-from cvxdual.certificate import Certificate, bound_gap
+from cvxdual.certificate import Certificate, bound_gap, status_reasons
 from cvxdual.data import Dataset
 from cvxdual.extract import relu_network
 from cvxdual.families import relu
@@ -82,7 +82,7 @@ def _min_norm(inputs: relu.RankOneInputs, solver: str, widths: Sequence[int] | N
     residual = network.interpolation_residual(data.X, data.targets)
     checks = {"R": R, "R_lower": R_lower, "layer_norm_t": t, "oracle_before_scaling": oracle,
               "network_residual": residual, "kinks": float(network.widths[-1])}
-    reasons = _status_reasons(primal.status, dual.status)
+    reasons = status_reasons(primal.status, dual.status)
     if residual > feas_tol:
         reasons.append(f"extracted network misses f(X) = y by {residual:.2e} (relative) > "
                        f"feas_tol {feas_tol:.0e}")
@@ -114,7 +114,7 @@ def _regularized_two_layer(inputs: relu.RankOneInputs, beta: float, solver: str,
     lower = 2.0 * (float(lam @ y) - 0.5 * float(lam @ lam))
     primal_value = float(np.sum((relu.spline_dictionary(inputs.c) @ alpha + eta - y) ** 2)
                          + 2.0 * beta * np.sum(np.abs(alpha)) / gain)
-    reasons = _status_reasons(primal.status, dual.status)
+    reasons = status_reasons(primal.status, dual.status)
     gap, rel_gap = bound_gap(upper, lower, rtol, atol, reasons,
                              agree={"convex primal value": primal_value})
     bounds = {"lower": "dual objective at the solver's dual point, centered and scaled into "
@@ -267,15 +267,6 @@ def _pad(network: Network, widths: Sequence[int]) -> Network:
     last[: network.weights[-1].shape[0]] = network.weights[-1]
     padded.append(last)
     return Network(padded, activation="relu")
-
-
-def _status_reasons(primal_status: str, dual_status: str) -> list[str]:
-    reasons = []
-    if primal_status != "optimal":
-        reasons.append(f"primal solver status is {primal_status!r}, not 'optimal'")
-    if dual_status != "optimal":
-        reasons.append(f"dual solver status is {dual_status!r}, not 'optimal'")
-    return reasons
 
 
 def _certificate(inputs: relu.RankOneInputs, beta: float | None, upper: float,

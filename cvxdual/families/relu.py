@@ -162,15 +162,40 @@ def _divided_differences(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keep, T
 
 
-def _gain_parameter(inputs: RankOneInputs, t: float) -> tuple[cp.Parameter, cp.Parameter]:
-    t_param = cp.Parameter(nonneg=True, name="t", value=t)
-    inverse_gain = cp.Parameter(nonneg=True, name="inverse_gain",
-                                value=1.0 / (inputs.gain * t ** (inputs.depth - 2)))
-    return t_param, inverse_gain
+class _Scaling:
+    """The parameters the §4 programs share at layer norm ``t``: ``t``, ``1/g`` with
+    ``g = ||a0|| t^{L-2}`` and, when regularized, ``β`` and ``β_eff = β/g``; :meth:`refresh`
+    keeps the derived ones consistent and :meth:`to_training` maps a program value to the
+    training objective (28) or its regularized form."""
 
+    def __init__(self, inputs: RankOneInputs, t: float | None, beta: float | None):
+        self.inputs = inputs
+        self.hidden = inputs.depth - 2
+        self.t = cp.Parameter(nonneg=True, name="t", value=1.0 if t is None else t)
+        self.inverse_gain = cp.Parameter(nonneg=True, name="inverse_gain")
+        self.beta = None if beta is None else cp.Parameter(nonneg=True, name="beta",
+                                                           value=_beta(beta))
+        self.effective = None if beta is None else cp.Parameter(nonneg=True,
+                                                                name="effective_beta")
+        self.refresh()
 
-def _default_t(inputs: RankOneInputs, t: float | None) -> float:
-    return 1.0 if t is None else t
+    @property
+    def parameters(self) -> dict[str, cp.Parameter]:
+        named = {"t": self.t, "inverse_gain": self.inverse_gain}
+        if self.beta is not None:
+            named.update({"beta": self.beta, "effective_beta": self.effective})
+        return named
+
+    def refresh(self) -> None:
+        self.inverse_gain.value = 1.0 / (self.inputs.gain * float(self.t.value) ** self.hidden)
+        if self.beta is not None:
+            self.effective.value = float(self.beta.value) * float(self.inverse_gain.value)
+
+    def to_training(self, value: float) -> float:
+        tt = float(self.t.value)
+        if self.beta is None:
+            return 2.0 * value * float(self.inverse_gain.value) + self.hidden * tt * tt
+        return 2.0 * value + float(self.beta.value) * self.hidden * tt * tt
 
 
 def spline_primal(inputs: RankOneInputs, beta: float | None = None,
@@ -186,14 +211,11 @@ def spline_primal(inputs: RankOneInputs, beta: float | None = None,
     value ``2 × value + β (L-2) t^2``. Variables ``alpha`` (``2n``) and ``intercept``.
     """
     depth, t = _check(inputs.depth, t)
-    t = _default_t(inputs, t)
     D = spline_dictionary(inputs.c)
     y = cp.Parameter(inputs.data.n, name="y", value=inputs.data.Y[:, 0].copy())
     alpha = cp.Variable(D.shape[1], name="alpha")
     eta = cp.Variable(name="intercept")
-    t_param, inverse_gain = _gain_parameter(inputs, t)
-    hidden = depth - 2
-    parameters = {"y": y, "t": t_param, "inverse_gain": inverse_gain}
+    scaling = _Scaling(inputs, t, beta)
     if beta is None:
         require_distinct_targets(inputs)
         # D α + η 1 = y written as divided differences over the distinct sorted inputs plus one
@@ -203,37 +225,18 @@ def spline_primal(inputs: RankOneInputs, beta: float | None = None,
         slopes = (T @ D) @ alpha == T @ y
         level = D[keep[0]] @ alpha + eta == y[keep[0]]
         problem = cp.Problem(cp.Minimize(cp.norm(alpha, 1)), [slopes, level])
-
-        def to_training(value: float) -> float:
-            tt = float(t_param.value)
-            return 2.0 * value * float(inverse_gain.value) + hidden * tt * tt
-
-        refresh = _refresh_gain(inputs, t_param, inverse_gain)
         constraints = {"slopes": slopes, "level": level}
     else:
-        b = cp.Parameter(nonneg=True, name="beta", value=_beta(beta))
-        effective = cp.Parameter(nonneg=True, name="effective_beta")
-        parameters.update({"beta": b, "effective_beta": effective})
         problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(D @ alpha + eta - y)
-                                         + effective * cp.norm(alpha, 1)))
-
-        def refresh() -> None:
-            _refresh_gain(inputs, t_param, inverse_gain)()
-            effective.value = float(b.value) * float(inverse_gain.value)
-
-        def to_training(value: float) -> float:
-            tt = float(t_param.value)
-            return 2.0 * value + float(b.value) * hidden * tt * tt
-
-        refresh()
+                                         + scaling.effective * cp.norm(alpha, 1)))
         constraints = {}
     return Program(
         problem=problem, variables={"alpha": alpha, "intercept": eta}, constraints=constraints,
-        parameters=parameters, name="spline_primal",
+        parameters={"y": y, **scaling.parameters}, name="spline_primal",
         reference="(37)/(41) reduced by Theorem 4.1 and Proposition 4.1; kinks at the data "
                   "(Corollary 4.1)",
-        kind="primal", relation="exact" if depth == 2 else "upper", to_training=to_training,
-        data=inputs.data, refresh=refresh,
+        kind="primal", relation="exact" if depth == 2 else "upper",
+        to_training=scaling.to_training, data=inputs.data, refresh=scaling.refresh,
         note="exact at the optimal t (for L = 2 at every t); upper bound otherwise")
 
 
@@ -254,54 +257,26 @@ def discretized_dual(inputs: RankOneInputs, biases: np.ndarray | None, beta: flo
     ``biases`` (the data points when None), for comparison with the exact dictionary: a grid
     that misses data points drops constraints and can only raise the value."""
     depth, t = _check(inputs.depth, t)
-    t = _default_t(inputs, t)
     D = spline_dictionary(inputs.c, biases)
     y = cp.Parameter(inputs.data.n, name="y", value=inputs.data.Y[:, 0].copy())
     lam = cp.Variable(inputs.data.n, name="lam")
-    t_param, inverse_gain = _gain_parameter(inputs, t)
-    hidden = depth - 2
-    parameters = {"y": y, "t": t_param, "inverse_gain": inverse_gain}
+    scaling = _Scaling(inputs, t, beta)
     if beta is None:
         objective = lam @ y
         bound: float | cp.Parameter = 1.0
-
-        def to_training(value: float) -> float:
-            tt = float(t_param.value)
-            return 2.0 * value * float(inverse_gain.value) + hidden * tt * tt
-
-        refresh = _refresh_gain(inputs, t_param, inverse_gain)
     else:
-        b = cp.Parameter(nonneg=True, name="beta", value=_beta(beta))
-        bound = cp.Parameter(nonneg=True, name="effective_beta")
-        parameters.update({"beta": b, "effective_beta": bound})
         objective = lam @ y - 0.5 * cp.sum_squares(lam)
-
-        def refresh() -> None:
-            _refresh_gain(inputs, t_param, inverse_gain)()
-            bound.value = float(b.value) * float(inverse_gain.value)
-
-        def to_training(value: float) -> float:
-            tt = float(t_param.value)
-            return 2.0 * value + float(b.value) * hidden * tt * tt
-
-        refresh()
+        bound = scaling.effective
     feasible = cp.abs(D.T @ lam) <= bound
     centered = cp.sum(lam) == 0
     problem = cp.Problem(cp.Maximize(objective), [feasible, centered])
     return Program(
         problem=problem, variables={"lam": lam},
         constraints={"neuron_constraints": feasible, "intercept": centered},
-        parameters=parameters, name=name, reference=reference, kind="dual",
-        relation="exact" if biases is None and depth == 2 else "upper",
-        to_training=to_training, data=inputs.data, refresh=refresh,
+        parameters={"y": y, **scaling.parameters}, name=name, reference=reference,
+        kind="dual", relation="exact" if biases is None and depth == 2 else "upper",
+        to_training=scaling.to_training, data=inputs.data, refresh=scaling.refresh,
         note="λ^T 1 = 0 comes from the free output intercept")
-
-
-def _refresh_gain(inputs: RankOneInputs, t_param: cp.Parameter,
-                  inverse_gain: cp.Parameter):
-    def refresh() -> None:
-        inverse_gain.value = 1.0 / (inputs.gain * float(t_param.value) ** (inputs.depth - 2))
-    return refresh
 
 
 def _beta(beta: object) -> float:
@@ -362,42 +337,22 @@ def no_bias_primal(inputs: RankOneInputs, beta: float | None = None,
         ``beta=None`` and ``y`` is not a multiple of ``c``.
     """
     depth, t = _check(inputs.depth, t)
-    t = _default_t(inputs, t)
     if beta is None:
         no_bias_value(inputs, None)          # raises when y is not a multiple of c
     y = cp.Parameter(inputs.data.n, name="y", value=inputs.data.Y[:, 0].copy())
     kappa = cp.Variable(name="kappa")
-    t_param, inverse_gain = _gain_parameter(inputs, t)
-    hidden = depth - 2
-    parameters = {"y": y, "t": t_param, "inverse_gain": inverse_gain}
+    scaling = _Scaling(inputs, t, beta)
     if beta is None:
         fit = kappa * inputs.c == y
         problem = cp.Problem(cp.Minimize(cp.abs(kappa)), [fit])
         constraints = {"interpolation": fit}
-        refresh = _refresh_gain(inputs, t_param, inverse_gain)
-
-        def to_training(value: float) -> float:
-            tt = float(t_param.value)
-            return 2.0 * value * float(inverse_gain.value) + hidden * tt * tt
     else:
-        b = cp.Parameter(nonneg=True, name="beta", value=_beta(beta))
-        effective = cp.Parameter(nonneg=True, name="effective_beta")
-        parameters.update({"beta": b, "effective_beta": effective})
         problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(kappa * inputs.c - y)
-                                         + effective * cp.abs(kappa)))
+                                         + scaling.effective * cp.abs(kappa)))
         constraints = {}
-
-        def refresh() -> None:
-            _refresh_gain(inputs, t_param, inverse_gain)()
-            effective.value = float(b.value) * float(inverse_gain.value)
-
-        def to_training(value: float) -> float:
-            tt = float(t_param.value)
-            return 2.0 * value + float(b.value) * hidden * tt * tt
-
-        refresh()
     return Program(
         problem=problem, variables={"kappa": kappa}, constraints=constraints,
-        parameters=parameters, name="no_bias_primal", reference="Theorem 4.1 (no bias)",
-        kind="primal", relation="exact" if depth == 2 else "upper", to_training=to_training,
-        data=inputs.data, refresh=refresh, note="the network outputs a multiple of c")
+        parameters={"y": y, **scaling.parameters}, name="no_bias_primal",
+        reference="Theorem 4.1 (no bias)", kind="primal",
+        relation="exact" if depth == 2 else "upper", to_training=scaling.to_training,
+        data=inputs.data, refresh=scaling.refresh, note="the network outputs a multiple of c")
