@@ -107,19 +107,22 @@ def minimize_convex_plus_concave(convex: Callable[[float], tuple[float, float]],
     heap: list[tuple[float, float, float]] = []
     for left, right in zip(points[:-1], points[1:], strict=True):
         push(heap, left, right)
-    while len(cache) < max_evaluations:
+    floor = np.inf       # bounds of intervals too narrow to split (kept: they stay valid)
+    while heap and len(cache) < max_evaluations:
         lower, left, right = heap[0]
-        if best - lower <= rtol * abs(best) + atol:
-            break
-        middle = 0.5 * (left + right)
-        if not left < middle < right:      # at machine resolution: the bound is final
+        if best - min(lower, floor) <= rtol * abs(best) + atol:
             break
         heapq.heappop(heap)
+        middle = 0.5 * (left + right)
+        if not left < middle < right:
+            floor = min(floor, lower)
+            continue
         if value(middle) < best:
             best, best_x = value(middle), middle
         push(heap, left, middle)
         push(heap, middle, right)
-    return Bracket(lower=min(heap[0][0], best), upper=best, argmin=best_x, evaluations=len(cache))
+    lower = min(heap[0][0] if heap else np.inf, floor, best)
+    return Bracket(lower=lower, upper=best, argmin=best_x, evaluations=len(cache))
 
 
 def lower_bound_from_lines(offsets: np.ndarray, slopes: np.ndarray,

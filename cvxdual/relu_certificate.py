@@ -55,6 +55,40 @@ def certify_relu(data: Dataset, depth: int, beta: float | None, solver: str, bia
     return _regularized_deep(inputs, beta, solver, widths, rtol, atol)
 
 
+def _purify(inputs: relu.RankOneInputs, alpha: np.ndarray, eta: float,
+            fitted: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """A vertex (at most one kink per distinct input) with the same fit and no larger
+    ``||α||_1``.
+
+    Interior-point solutions sit at the centre of the optimal face: every kink gets a tiny
+    weight and solver noise (1e-26) survives, which the ``2/L`` power of the depth-``L``
+    objective magnifies. The fit ``f = D α + η`` of the regularized problems is unique, and
+    the objectives depend on ``α`` only through the fit and ``||α||_1``, so the simplex
+    solution of ``min ||α'||_1 s.t. D α' + η' = f`` (HiGHS, through SciPy) is as good and
+    sparse. Falls back to ``α`` if the LP does not solve.
+    """
+    from scipy.optimize import linprog
+
+    D = relu.spline_dictionary(inputs.c)
+    target = D @ alpha + eta if fitted is None else fitted
+    keep, T = relu._divided_differences(inputs.c)
+    m = D.shape[1]
+    rows = np.vstack([np.hstack([T @ D, -(T @ D), np.zeros((T.shape[0], 1))]),
+                      np.concatenate([D[keep[0]], -D[keep[0]], [1.0]])[None, :]])
+    rhs = np.concatenate([T @ target, [target[keep[0]]]])
+    result = linprog(np.concatenate([np.ones(2 * m), [0.0]]), A_eq=rows, b_eq=rhs,
+                     bounds=[(0, None)] * (2 * m) + [(None, None)], method="highs")
+    if result.status != 0:
+        return alpha, eta
+    vertex = result.x[:m] - result.x[m:2 * m]
+    total = float(np.sum(np.abs(alpha)))
+    if float(np.sum(np.abs(vertex))) > total * (1 + 1e-9) + 1e-15:
+        return alpha, eta
+    vertex = np.where(np.abs(vertex) > 1e-12 * max(float(np.sum(np.abs(vertex))), 1.0),
+                      vertex, 0.0)
+    return vertex, float(np.mean(target - D @ vertex))
+
+
 def _centered_feasible(inputs: relu.RankOneInputs, lam: np.ndarray,
                        bound: float) -> tuple[np.ndarray, float]:
     """Project ``λ`` onto ``1^⊥`` (the intercept's constraint) and scale it so that the exact
@@ -71,13 +105,19 @@ def _min_norm(inputs: relu.RankOneInputs, solver: str, widths: Sequence[int] | N
     dual_program = relu.spline_dual(inputs)
     primal = solve(primal_program, solver)
     dual = solve(dual_program, solver)
-    alpha, eta = primal.variables["alpha"], float(primal.variables["intercept"])
+    alpha, eta = _purify(inputs, primal.variables["alpha"],
+                         float(primal.variables["intercept"]), fitted=data.Y[:, 0])
     R = float(np.sum(np.abs(alpha)))
     t = (R / gain) ** (1.0 / depth)
     network = relu_network(inputs.c, inputs.a0, alpha, eta, depth, t, widths)
     upper = network.objective(data.X, data.targets, None)
     lam, oracle = _centered_feasible(inputs, dual.variables["lam"], 1.0)
-    R_lower = max(0.0, float(lam @ data.Y[:, 0]))
+    # λ ⟂ 1, so λ^T y = λ^T (y - mean y); the centred form is exact for constant targets, and
+    # the rounding allowance keeps the bound valid once the 2/L power magnifies it.
+    centred = data.Y[:, 0] - data.Y[:, 0].mean()
+    rounding = 4.0 * data.n * np.finfo(float).eps * float(np.linalg.norm(lam)) * float(
+        np.linalg.norm(centred))
+    R_lower = max(0.0, float(lam @ centred) - rounding)
     lower = depth * (R_lower / gain) ** (2.0 / depth)
     residual = network.interpolation_residual(data.X, data.targets)
     checks = {"R": R, "R_lower": R_lower, "layer_norm_t": t, "oracle_before_scaling": oracle,
@@ -106,7 +146,7 @@ def _regularized_two_layer(inputs: relu.RankOneInputs, beta: float, solver: str,
     dual_program = relu.spline_dual(inputs, beta)
     primal = solve(primal_program, solver)
     dual = solve(dual_program, solver)
-    alpha, eta = primal.variables["alpha"], float(primal.variables["intercept"])
+    alpha, eta = _purify(inputs, primal.variables["alpha"], float(primal.variables["intercept"]))
     network = relu_network(inputs.c, inputs.a0, alpha, eta, 2, 1.0, widths)
     upper = network.objective(data.X, data.targets, beta)
     lam, oracle = _centered_feasible(inputs, dual.variables["lam"], beta / gain)
@@ -135,13 +175,17 @@ def _regularized_deep(inputs: relu.RankOneInputs, beta: float, solver: str,
     alpha = cp.Variable(D.shape[1], name="alpha")
     eta = cp.Variable(name="intercept")
     radius = cp.Parameter(nonneg=True, name="rho")
-    problem = cp.Problem(cp.Minimize(cp.sum_squares(D @ alpha + eta - y)),
+    # Clarabel's gap tolerance is absolute below objective 1, and G(ρ) gets tiny near the
+    # interpolating radius; the weight rescales the objective to about 1 (solved twice there).
+    weight = cp.Parameter(nonneg=True, name="weight", value=1.0)
+    problem = cp.Problem(cp.Minimize(weight * cp.sum_squares(D @ alpha + eta - y)),
                          [cp.norm(alpha, 1) <= radius])
     power = 2.0 / depth
     solved: dict[float, tuple[np.ndarray, float, np.ndarray, str]] = {}
     started = time.perf_counter()
     lasso = Program(problem=problem, variables={"alpha": alpha, "intercept": eta},
-                    constraints={}, parameters={"rho": radius}, name="lasso_at_rho",
+                    constraints={}, parameters={"rho": radius, "weight": weight},
+                    name="lasso_at_rho",
                     reference="G(ρ), the constrained form of the regularized spline problem",
                     kind="primal", relation="exact", to_training=lambda value: value, data=data)
 
@@ -151,7 +195,15 @@ def _regularized_deep(inputs: relu.RankOneInputs, beta: float, solver: str,
             a, e, status = np.zeros(D.shape[1]), float(y.mean()), "optimal"
         else:
             lasso.set("rho", rho)
+            lasso.set("weight", 1.0)
             solution = solve(lasso, solver)
+            fit = float(np.sum((D @ solution.variables["alpha"]
+                                + float(solution.variables["intercept"]) - y) ** 2))
+            if 0.0 < fit < 1e-2:
+                lasso.set("weight", 1.0 / fit)
+                rescaled = solve(lasso, solver)
+                if rescaled.status == "optimal":
+                    solution = rescaled
             a, e, status = (solution.variables["alpha"],
                             float(solution.variables["intercept"]), solution.status)
             # Solver noise in α costs β L (ρ/||a0||)^{2/L}, steep near 0: drop it and refit η.
@@ -180,11 +232,22 @@ def _regularized_deep(inputs: relu.RankOneInputs, beta: float, solver: str,
 
     best_rho = min(solved, key=lambda rho: objective(*solved[rho][:2]))
     a_best, e_best, _, status = solved[best_rho]
+    a_best, e_best = _purify(inputs, a_best, e_best)
     t = (float(np.sum(np.abs(a_best))) / gain) ** (1.0 / depth)
     network = relu_network(inputs.c, inputs.a0, a_best, e_best, depth, t, widths)
     upper = network.objective(data.X, data.targets, beta)
-    offsets = [0.0] + [2.0 * float(lam @ y) - float(lam @ lam) for *_, lam, _ in solved.values()]
-    slopes = [0.0] + [2.0 * relu.spline_oracle(inputs.c, lam) for *_, lam, _ in solved.values()]
+    # Every λ ⟂ 1 gives a line; scaling λ by s keeps it valid, and the best s at the radius
+    # where λ was found, (λ^T y - ρ Ω(λ)) / ||λ||^2, makes the line touch G there even when the
+    # residual itself is only as accurate as the solver (small β, ρ near interpolation).
+    offsets, slopes = [0.0], [0.0]
+    for rho, (_, _, lam, _) in solved.items():
+        omega = relu.spline_oracle(inputs.c, lam)
+        norm2 = float(lam @ lam)
+        if norm2 == 0.0:
+            continue
+        for scale in (1.0, max(0.0, (float(lam @ y) - rho * omega) / norm2)):
+            offsets.append(2.0 * scale * float(lam @ y) - scale * scale * norm2)
+            slopes.append(2.0 * scale * omega)
     cap = gain * (upper / (beta * depth)) ** (1.0 / power)
     lower = min(upper, lower_bound_from_lines(
         np.array(offsets), np.array(slopes),

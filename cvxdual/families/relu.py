@@ -100,6 +100,11 @@ def rank_one_inputs(data: Dataset, depth: int) -> RankOneInputs:
             f"Theorem 4.1 needs X = c a0^T with all c_i of one sign for depth >= 3; here "
             f"{int(np.sum(c < 0))} of {c.size} inputs lie on the other side of the origin "
             f"along a0. Shift the data (e.g. X - X.min(axis=0)) or use depth=2.")
+    # The dictionary depends on c only through differences c_i - c_j: measure c in units of
+    # its spread (X = c a0^T is unchanged), so shifted data such as x + 1000 stays well scaled.
+    spread = float(c.max() - c.min())
+    if spread > 0.0:
+        c, a0 = c / spread, a0 * spread
     return RankOneInputs(data=data, c=c, a0=a0, depth=depth)
 
 
