@@ -1088,3 +1088,21 @@ def test_regularized_discretized_dual_with_data_points_is_exact():
     finer = cvxdual.solve(relu.discretized_dual(inputs, grid, 0.05))
     assert finer.training_value == pytest.approx(two_layer_reference(c, a0, y, 0.05),
                                                  rel=VALUE_RTOL)
+
+
+@pytest.mark.parametrize("shift", [1e3, 1e6])
+@pytest.mark.parametrize(("depth", "beta"), [(2, None), (3, None), (3, 0.05)])
+def test_far_shifted_inputs_certify_like_the_original(shift, depth, beta):
+    """The dictionary depends on c only through differences, so moving 1-D data far from the
+    origin must not change the optimum (for L >= 3 it stays on one side of the origin)."""
+    rng = np.random.default_rng(77)
+    x = np.sort(rng.uniform(0.0, 4.0, 9))
+    y = np.sin(2.0 * x)
+    base = cvxdual.certify(x[:, None], y, family="relu", depth=depth, beta=beta)
+    moved = cvxdual.certify((x + shift)[:, None], y, family="relu", depth=depth, beta=beta)
+    assert base.certified and moved.certified, moved.reasons
+    assert moved.training_value == pytest.approx(base.training_value, rel=1e-6)
+    grid = np.linspace(x.min(), x.max(), 101)
+    np.testing.assert_allclose(moved.network.forward((grid + shift)[:, None]),
+                               base.network.forward(grid[:, None]),
+                               atol=1e-5 * max(1.0, float(np.max(np.abs(y)))))
