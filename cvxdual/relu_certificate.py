@@ -27,6 +27,7 @@ import numpy as np
 from cvxdual.bracket import lower_bound_from_lines, minimize_convex_plus_concave
 from cvxdual.certificate import Certificate, bound_gap, status_reasons
 from cvxdual.data import Dataset
+from cvxdual.errors import SolverError
 from cvxdual.extract import relu_network
 from cvxdual.families import relu
 from cvxdual.network import Network
@@ -55,6 +56,28 @@ def certify_relu(data: Dataset, depth: int, beta: float | None, solver: str, bia
     return _regularized_deep(inputs, beta, solver, widths, rtol, atol)
 
 
+def _min_l1_fit(inputs: relu.RankOneInputs, target: np.ndarray
+                ) -> tuple[np.ndarray, float] | None:
+    """A simplex vertex of ``min ||α||_1 s.t. D α + η 1 = target`` (HiGHS through SciPy, in
+    the divided-difference rows of :func:`cvxdual.families.relu.spline_primal`), or None."""
+    from scipy.optimize import linprog
+
+    D = relu.spline_dictionary(inputs.c)
+    keep, T = relu._divided_differences(inputs.c)
+    m = D.shape[1]
+    rows = np.vstack([np.hstack([T @ D, -(T @ D), np.zeros((T.shape[0], 1))]),
+                      np.concatenate([D[keep[0]], -D[keep[0]], [1.0]])[None, :]])
+    rhs = np.concatenate([T @ target, [target[keep[0]]]])
+    result = linprog(np.concatenate([np.ones(2 * m), [0.0]]), A_eq=rows, b_eq=rhs,
+                     bounds=[(0, None)] * (2 * m) + [(None, None)], method="highs")
+    if result.status != 0:
+        return None
+    vertex = result.x[:m] - result.x[m:2 * m]
+    vertex = np.where(np.abs(vertex) > 1e-12 * max(float(np.sum(np.abs(vertex))), 1.0),
+                      vertex, 0.0)
+    return vertex, float(np.mean(target - D @ vertex))
+
+
 def _purify(inputs: relu.RankOneInputs, alpha: np.ndarray, eta: float,
             fitted: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """A vertex (at most one kink per distinct input) with the same fit and no larger
@@ -64,29 +87,17 @@ def _purify(inputs: relu.RankOneInputs, alpha: np.ndarray, eta: float,
     weight and solver noise (1e-26) survives, which the ``2/L`` power of the depth-``L``
     objective magnifies. The fit ``f = D α + η`` of the regularized problems is unique, and
     the objectives depend on ``α`` only through the fit and ``||α||_1``, so the simplex
-    solution of ``min ||α'||_1 s.t. D α' + η' = f`` (HiGHS, through SciPy) is as good and
-    sparse. Falls back to ``α`` if the LP does not solve.
+    solution of ``min ||α'||_1 s.t. D α' + η' = f`` is as good and sparse. Falls back to ``α``
+    if the LP does not solve or is not better.
     """
-    from scipy.optimize import linprog
-
     D = relu.spline_dictionary(inputs.c)
     target = D @ alpha + eta if fitted is None else fitted
-    keep, T = relu._divided_differences(inputs.c)
-    m = D.shape[1]
-    rows = np.vstack([np.hstack([T @ D, -(T @ D), np.zeros((T.shape[0], 1))]),
-                      np.concatenate([D[keep[0]], -D[keep[0]], [1.0]])[None, :]])
-    rhs = np.concatenate([T @ target, [target[keep[0]]]])
-    result = linprog(np.concatenate([np.ones(2 * m), [0.0]]), A_eq=rows, b_eq=rhs,
-                     bounds=[(0, None)] * (2 * m) + [(None, None)], method="highs")
-    if result.status != 0:
+    vertex = _min_l1_fit(inputs, target)
+    if vertex is None:
         return alpha, eta
-    vertex = result.x[:m] - result.x[m:2 * m]
-    total = float(np.sum(np.abs(alpha)))
-    if float(np.sum(np.abs(vertex))) > total * (1 + 1e-9) + 1e-15:
+    if float(np.sum(np.abs(vertex[0]))) > float(np.sum(np.abs(alpha))) * (1 + 1e-9) + 1e-15:
         return alpha, eta
-    vertex = np.where(np.abs(vertex) > 1e-12 * max(float(np.sum(np.abs(vertex))), 1.0),
-                      vertex, 0.0)
-    return vertex, float(np.mean(target - D @ vertex))
+    return vertex
 
 
 def _centered_feasible(inputs: relu.RankOneInputs, lam: np.ndarray,
@@ -201,27 +212,30 @@ def _regularized_deep(inputs: relu.RankOneInputs, beta: float, solver: str,
                                 + float(solution.variables["intercept"]) - y) ** 2))
             if 0.0 < fit < 1e-2:
                 lasso.set("weight", 1.0 / fit)
-                rescaled = solve(lasso, solver)
-                if rescaled.status == "optimal":
+                try:
+                    rescaled = solve(lasso, solver)
+                except SolverError:
+                    rescaled = None        # keep the unweighted solution
+                if rescaled is not None and rescaled.status == "optimal":
                     solution = rescaled
             a, e, status = (solution.variables["alpha"],
                             float(solution.variables["intercept"]), solution.status)
             # Solver noise in α costs β L (ρ/||a0||)^{2/L}, steep near 0: drop it and refit η.
             a = np.where(np.abs(a) > 1e-9 * rho, a, 0.0)
             e = float(np.mean(y - D @ a))
+            a, e = _polish_support(D, y, a, e, rho)
         residual = y - D @ a - e
         lam = residual - residual.mean()
         solved[rho] = (a, e, lam, status)
         return float(residual @ residual), -2.0 * relu.spline_oracle(inputs.c, lam)
 
-    # Beyond the minimum-norm radius of the best fit, G is flat.
-    interpolation = Program(
-        problem=cp.Problem(cp.Minimize(cp.norm(alpha, 1)),
-                           [D @ alpha + eta == _group_means(inputs)]),
-        variables={"alpha": alpha}, constraints={}, parameters={}, name="min_norm_radius",
-        reference="ℓ1 radius of the best fit", kind="primal", relation="exact",
-        to_training=lambda value: value, data=data)
-    R_max = float(np.sum(np.abs(solve(interpolation, solver).variables["alpha"])))
+    # Beyond the minimum-norm radius of the best fit (targets averaged over equal inputs), G
+    # is flat.
+    best_fit = _min_l1_fit(inputs, _group_means(inputs))
+    if best_fit is None:
+        raise SolverError("HiGHS could not solve the ℓ1 interpolation of the best fit; try "
+                          "rescaling the data.")
+    R_max = float(np.sum(np.abs(best_fit[0])))
     search = minimize_convex_plus_concave(
         evaluate, lambda rho: beta * depth * (rho / gain) ** power, 0.0, max(R_max, 1e-300),
         rtol=max(rtol * 1e-3, 1e-10), initial=8, max_evaluations=200)
@@ -271,6 +285,60 @@ def _regularized_deep(inputs: relu.RankOneInputs, beta: float, solver: str,
                         0.0, primal_reference="G(ρ): constrained spline problems at each ρ "
                                               "(Corollary 3.2's search, §4)",
                         dual_reference="weak-duality lines of the G(ρ) solves")
+
+
+def _polish_support(D: np.ndarray, y: np.ndarray, alpha: np.ndarray, eta: float,
+                    rho: float) -> tuple[np.ndarray, float]:
+    """Solve ``min ||D α + η 1 - y||^2 s.t. ||α||_1 <= ρ`` exactly on the solver's support.
+
+    With support ``S`` and signs ``σ`` of an approximate solution on the boundary
+    ``||α||_1 = ρ``, the optimum solves the equality-constrained least squares
+    ``min ||D_S α_S + η - y||^2 s.t. σ^T α_S = ρ`` (a linear KKT system); entries whose sign
+    flips are dropped and the system solved again (a few active-set steps). Interior-point
+    solutions over the hinge dictionary are accurate only to ~1e-6 at n ~ 100; the polished
+    one is used when it fits at least as well. Any residual gives a valid weak-duality line,
+    so a wrong support costs tightness, never validity.
+    """
+    support = np.flatnonzero(alpha)
+    if support.size == 0 or abs(float(np.sum(np.abs(alpha))) - rho) > 1e-6 * rho:
+        return alpha, eta
+    signs = np.sign(alpha)
+    for _ in range(50):
+        A = np.hstack([D[:, support], np.ones((D.shape[0], 1))])
+        k = A.shape[1]
+        kkt = np.zeros((k + 1, k + 1))
+        kkt[:k, :k] = A.T @ A
+        kkt[:k - 1, k] = kkt[k, :k - 1] = signs[support]
+        solution = np.linalg.lstsq(kkt, np.concatenate([A.T @ y, [rho]]), rcond=None)[0]
+        flipped = np.sign(solution[:k - 1]) != signs[support]
+        if flipped.any():
+            support = support[~flipped]
+            if support.size == 0:
+                return alpha, eta
+            continue
+        # Optimality: every atom's correlation with the residual is at most the common level
+        # reached on the support; add the worst violator (with its sign) and solve again.
+        trial = np.zeros_like(alpha)
+        trial[support] = solution[:k - 1]
+        residual = y - D @ trial - solution[k - 1]
+        correlation = D.T @ residual
+        level = float(np.max(np.abs(correlation[support])))
+        outside = np.setdiff1d(np.arange(alpha.size), support)
+        if outside.size == 0:
+            break
+        worst = outside[np.argmax(np.abs(correlation[outside]))]
+        if abs(correlation[worst]) <= level * (1 + 1e-10):
+            break
+        support = np.append(support, worst)
+        signs[worst] = np.sign(correlation[worst])
+    else:
+        return alpha, eta
+    polished = np.zeros_like(alpha)
+    polished[support] = solution[:k - 1]
+    new_eta = float(solution[k - 1])
+    before = float(np.sum((D @ alpha + eta - y) ** 2))
+    after = float(np.sum((D @ polished + new_eta - y) ** 2))
+    return (polished, new_eta) if after <= before else (alpha, eta)
 
 
 def _group_means(inputs: relu.RankOneInputs) -> np.ndarray:
