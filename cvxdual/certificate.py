@@ -464,14 +464,25 @@ def _best_network(data: Dataset, lam: np.ndarray, V: np.ndarray, beta: float | N
     # Components of V in the null space of X add norm and change nothing: drop them.
     from_primal = two_layer_network(svd.Vt.T @ (svd.Vt @ V), data.vector_output,
                                     negligible_singular_value(data))
-    scored = []
     details: dict[str, float] = {}
-    for name, net in (("dual", from_dual), ("primal", from_primal)):
-        value = net.objective(data.X, data.targets, beta)
-        residual = 0.0 if beta is not None else net.interpolation_residual(data.X, data.targets)
-        details[f"{name}_network_value"] = value
-        if beta is None:
-            details[f"{name}_network_residual"] = residual
-        scored.append((residual > feas_tol, value, name, net))
-    _, _, name, net = min(scored, key=lambda item: (item[0], item[1]))
+    net, name = best_network(data, {"dual": from_dual, "primal": from_primal}, beta, feas_tol,
+                             details)
     return net, name, points, details
+
+
+def best_network(data: Dataset, candidates: dict[str, Network], beta: float | None,
+                 feas_tol: float, checks: dict[str, float]) -> tuple[Network, str]:
+    """The candidate with the smallest objective recomputed from its weights; for minimum-norm
+    problems, among those interpolating within ``feas_tol`` (unless none does). Records each
+    candidate's value (and residual) in ``checks``."""
+    scored = []
+    for name, network in candidates.items():
+        value = network.objective(data.X, data.targets, beta)
+        residual = 0.0 if beta is not None else network.interpolation_residual(data.X,
+                                                                                data.targets)
+        checks[f"{name}_network_value"] = value
+        if beta is None:
+            checks[f"{name}_network_residual"] = residual
+        scored.append((residual > feas_tol, value, name, network))
+    _, _, name, network = min(scored, key=lambda item: (item[0], item[1]))
+    return network, name

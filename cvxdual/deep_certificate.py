@@ -31,6 +31,7 @@ import numpy as np
 from cvxdual.certificate import (
     Certificate,
     _certify_two_layer_linear,
+    best_network,
     bound_gap,
     status_reasons,
 )
@@ -62,18 +63,9 @@ def _best(data: Dataset, candidates: dict[str, np.ndarray], depth: int, beta: fl
     """Build the deep network of every candidate ``V`` and keep the one with the smallest
     recomputed objective (minimum norm: among those interpolating within ``feas_tol``)."""
     atol = negligible_singular_value(data)
-    scored = []
-    for name, V in candidates.items():
-        network = deep_linear_network(V, depth, data.vector_output, widths=widths, atol=atol)
-        value = network.objective(data.X, data.targets, beta)
-        residual = 0.0 if beta is not None else network.interpolation_residual(data.X,
-                                                                                data.targets)
-        checks[f"{name}_network_value"] = value
-        if beta is None:
-            checks[f"{name}_network_residual"] = residual
-        scored.append((residual > feas_tol, value, name, network))
-    _, _, name, network = min(scored, key=lambda item: (item[0], item[1]))
-    return network, name
+    networks = {name: deep_linear_network(V, depth, data.vector_output, widths=widths, atol=atol)
+                for name, V in candidates.items()}
+    return best_network(data, networks, beta, feas_tol, checks)
 
 
 def certify_deep_linear(data: Dataset, depth: int, beta: float | None, solver: str,
