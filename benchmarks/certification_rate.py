@@ -66,10 +66,10 @@ def run(seeds: int) -> list[dict]:
                 for beta in betas:
                     cert = cd.certify(X, Y, family=family, depth=depth, beta=beta)
                     count += 1
-                    certified += cert.certified
+                    certified += int(cert.certified)
                     worst = max(worst, cert.rel_gap)
                     scale = max(abs(cert.training_value), 1e-300)
-                    inverted += cert.dual_value > cert.training_value + 1e-9 * scale
+                    inverted += int(cert.dual_value > cert.training_value + 1e-9 * scale)
         rows.append({"battery": name, "family": family, "instances": count,
                      "certified": certified, "largest_rel_gap": worst,
                      "lower_above_upper": inverted, "bounds_only": bounds_only,
