@@ -293,17 +293,20 @@ def _polish_support(D: np.ndarray, y: np.ndarray, alpha: np.ndarray, eta: float,
 
     With support ``S`` and signs ``σ`` of an approximate solution on the boundary
     ``||α||_1 = ρ``, the optimum solves the equality-constrained least squares
-    ``min ||D_S α_S + η - y||^2 s.t. σ^T α_S = ρ`` (a linear KKT system); entries whose sign
-    flips are dropped and the system solved again (a few active-set steps). Interior-point
-    solutions over the hinge dictionary are accurate only to ~1e-6 at n ~ 100; the polished
-    one is used when it fits at least as well. Any residual gives a valid weak-duality line,
-    so a wrong support costs tightness, never validity.
+    ``min ||D_S α_S + η - y||^2 s.t. σ^T α_S = ρ`` (a linear KKT system). Active-set steps drop
+    entries whose sign flips and add the atom most correlated with the residual beyond the
+    common level; every sign-consistent iterate is feasible (``||α||_1 = ρ``) and the best fit
+    among them is kept (the dictionary's dependent columns can make the steps cycle).
+    Interior-point solutions over the hinge dictionary are accurate only to ~1e-6 at
+    n ~ 100. Any residual gives a valid weak-duality line, so a poor polish costs tightness,
+    never validity.
     """
     support = np.flatnonzero(alpha)
-    if support.size == 0 or abs(float(np.sum(np.abs(alpha))) - rho) > 1e-6 * rho:
+    if support.size == 0 or abs(float(np.sum(np.abs(alpha))) - rho) > 1e-4 * rho:
         return alpha, eta
     signs = np.sign(alpha)
-    for _ in range(50):
+    best = (float(np.sum((D @ alpha + eta - y) ** 2)), alpha, eta)
+    for _ in range(4 * alpha.size):
         A = np.hstack([D[:, support], np.ones((D.shape[0], 1))])
         k = A.shape[1]
         kkt = np.zeros((k + 1, k + 1))
@@ -314,13 +317,14 @@ def _polish_support(D: np.ndarray, y: np.ndarray, alpha: np.ndarray, eta: float,
         if flipped.any():
             support = support[~flipped]
             if support.size == 0:
-                return alpha, eta
+                break
             continue
-        # Optimality: every atom's correlation with the residual is at most the common level
-        # reached on the support; add the worst violator (with its sign) and solve again.
         trial = np.zeros_like(alpha)
         trial[support] = solution[:k - 1]
         residual = y - D @ trial - solution[k - 1]
+        fit = float(residual @ residual)
+        if fit < best[0]:
+            best = (fit, trial, float(solution[k - 1]))
         correlation = D.T @ residual
         level = float(np.max(np.abs(correlation[support])))
         outside = np.setdiff1d(np.arange(alpha.size), support)
@@ -331,14 +335,7 @@ def _polish_support(D: np.ndarray, y: np.ndarray, alpha: np.ndarray, eta: float,
             break
         support = np.append(support, worst)
         signs[worst] = np.sign(correlation[worst])
-    else:
-        return alpha, eta
-    polished = np.zeros_like(alpha)
-    polished[support] = solution[:k - 1]
-    new_eta = float(solution[k - 1])
-    before = float(np.sum((D @ alpha + eta - y) ** 2))
-    after = float(np.sum((D @ polished + new_eta - y) ** 2))
-    return (polished, new_eta) if after <= before else (alpha, eta)
+    return best[1], best[2]
 
 
 def _group_means(inputs: relu.RankOneInputs) -> np.ndarray:
