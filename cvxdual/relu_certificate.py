@@ -63,7 +63,7 @@ def _min_l1_fit(inputs: relu.RankOneInputs, target: np.ndarray
     from scipy.optimize import linprog
 
     D = relu.spline_dictionary(inputs.c)
-    keep, T = relu._divided_differences(inputs.c)
+    keep, T = relu.divided_differences(inputs.c)
     m = D.shape[1]
     rows = np.vstack([np.hstack([T @ D, -(T @ D), np.zeros((T.shape[0], 1))]),
                       np.concatenate([D[keep[0]], -D[keep[0]], [1.0]])[None, :]])

@@ -41,6 +41,8 @@ __all__ = [
     "rank_one_inputs",
     "spline_dictionary",
     "spline_oracle",
+    "divided_differences",
+    "require_distinct_targets",
     "spline_primal",
     "spline_dual",
     "discretized_dual",
@@ -151,7 +153,7 @@ def require_distinct_targets(inputs: RankOneInputs) -> None:
             f"minimum-norm problem (28) is infeasible. Pass beta > 0 for the regularized problem.")
 
 
-def _divided_differences(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def divided_differences(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the distinct inputs in increasing order and the divided-difference operator
     ``T`` (``(m-1) × n``): ``(T z)_k = (z_{k+1} - z_k) / (c_{k+1} - c_k)`` over those points.
     ``T 1 = 0``, so ``T`` removes the intercept."""
@@ -226,7 +228,7 @@ def spline_primal(inputs: RankOneInputs, beta: float | None = None,
         # D α + η 1 = y written as divided differences over the distinct sorted inputs plus one
         # level equation: the same affine set (an invertible change of rows), but Clarabel
         # stops with a numerical error on the hinge rows for n around 50 and solves these.
-        keep, T = _divided_differences(inputs.c)
+        keep, T = divided_differences(inputs.c)
         slopes = (T @ D) @ alpha == T @ y
         level = D[keep[0]] @ alpha + eta == y[keep[0]]
         problem = cp.Problem(cp.Minimize(cp.norm(alpha, 1)), [slopes, level])
