@@ -100,11 +100,15 @@ def _tour(args: argparse.Namespace) -> int:
     return EXIT_CERTIFIED if all(r.passed for r in rows) else EXIT_NOT_CERTIFIED
 
 
+#: Subcommand name -> handler returning the exit code.
+_COMMANDS = {"certify": _certify, "tour": _tour}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cvxdual`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return _certify(args) if args.command == "certify" else _tour(args)
+        return _COMMANDS[args.command](args)
     except SolverError as exc:
         print(f"cvxdual: solver error: {exc}", file=sys.stderr)
         return EXIT_SOLVER
