@@ -28,8 +28,10 @@ from cvxdual.errors import (
 )
 from cvxdual.extract import extreme_points, network_from_dual, two_layer_network
 from cvxdual.network import Network
+from cvxdual.network_certificate import NetworkCertificate, certify_network
 from cvxdual.program import Program, Solution
 from cvxdual.solve import solve
+from cvxdual.train import TrainResult, train
 
 __version__ = "0.1.0"
 
@@ -41,17 +43,21 @@ __all__ = [
     "Dataset",
     "InfeasibleError",
     "Network",
+    "NetworkCertificate",
     "ParameterError",
     "Program",
     "Solution",
     "SolverError",
+    "TrainResult",
     "UnsupportedError",
     "as_dataset",
     "certify",
+    "certify_network",
     "extreme_points",
     "families",
     "network_from_dual",
     "solve",
+    "train",
     "two_layer_network",
     "__version__",
 ]
