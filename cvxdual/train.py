@@ -28,20 +28,20 @@ sits.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
 
-from cvxdual.data import as_dataset
+from cvxdual.data import Dataset, as_dataset
 from cvxdual.errors import ParameterError
 from cvxdual.network import Network
 from cvxdual.structure import RANK_RTOL, layer_norms, layer_ranks
 from cvxdual.validation import check_beta, check_family
 
-__all__ = ["TrainResult", "RestartRecord", "train", "objective_and_gradient", "METHODS"]
+__all__ = ["TrainResult", "RestartRecord", "train", "training_objective", "METHODS"]
 
 #: Optimizers :func:`train` knows.
 METHODS = ("lbfgs", "momentum")
@@ -214,7 +214,7 @@ class _Layout:
                        activation="relu" if self.relu else "linear")
 
 
-def objective_and_gradient(theta: np.ndarray, X: np.ndarray, Y: np.ndarray, beta: float,
+def _objective_and_gradient(theta: np.ndarray, X: np.ndarray, Y: np.ndarray, beta: float,
                            layout: _Layout) -> tuple[float, np.ndarray]:
     """The objective (1) and its exact gradient by backpropagation.
 
@@ -273,6 +273,54 @@ def objective_and_gradient(theta: np.ndarray, X: np.ndarray, Y: np.ndarray, beta
     if layout.bias:
         flat += [grad_b, grad_c]
     return value, np.concatenate(flat)
+
+
+def _objective(data: Dataset, family: str, widths: tuple[int, ...], beta: float, bias: bool
+               ) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], _Layout]:
+    Ymat = data.Y if data.vector_output else data.Y.reshape(-1, 1)
+    dims = (data.d, *widths, Ymat.shape[1])
+    layout = _Layout(shapes=tuple(zip(dims[:-1], dims[1:], strict=True)),
+                     scalar_output=not data.vector_output, relu=family == "relu",
+                     bias=family == "relu" and bias)
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        return _objective_and_gradient(theta, data.X, Ymat, beta, layout)
+
+    return fun, layout
+
+
+def training_objective(X: Any, Y: Any, family: str = "linear",
+                       widths: Sequence[int] | int = (10,), beta: float = 1.0, *,
+                       bias: bool = True
+                       ) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], int,
+                                  Callable[[np.ndarray], Network]]:
+    """The objective (1) that :func:`train` minimizes, as a function of a flat parameter vector.
+
+    Parameters
+    ----------
+    X, Y, family, widths, beta, bias
+        As in :func:`train`.
+
+    Returns
+    -------
+    fun : callable
+        ``theta -> (value, gradient)``, ``theta`` of shape ``(p,)``: the weights ``W_1, …, W_L``
+        flattened in C order (the last as ``(m_{L-1}, k)``, ``k = 1`` for scalar outputs), then
+        for ``"relu"`` with ``bias=True`` the last hidden bias ``(m_{L-1},)`` and the intercept
+        ``(k,)``.
+    size : int
+        ``p``.
+    to_network : callable
+        ``theta -> Network`` with the same parameters.
+    """
+    data = as_dataset(X, Y)
+    family = check_family(family)
+    widths = _check_widths(widths, family)
+    beta_value = check_beta(beta)
+    if beta_value is None:
+        raise ParameterError("the training objective needs beta > 0 (problem (1)).")
+    fun, layout = _objective(data, family, widths, beta_value, bias is not False)
+    return fun, layout.size, layout.network
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -468,14 +516,7 @@ def train(X: Any, Y: Any, family: str = "linear", widths: Sequence[int] | int = 
             0.0 <= float(momentum) < 1.0):
         raise ParameterError(f"momentum must be a number in [0, 1); got {momentum!r}.")
 
-    Ymat = data.Y if data.vector_output else data.Y.reshape(-1, 1)
-    dims = (data.d, *widths, Ymat.shape[1])
-    layout = _Layout(shapes=tuple(zip(dims[:-1], dims[1:], strict=True)),
-                     scalar_output=not data.vector_output, relu=family == "relu",
-                     bias=family == "relu" and bias)
-
-    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        return objective_and_gradient(theta, data.X, Ymat, beta_value, layout)
+    fun, layout = _objective(data, family, widths, beta_value, bias)
 
     def record(theta: np.ndarray) -> tuple[list[int], list[float], list[float]]:
         return _record(layout, theta, rank_rtol)
