@@ -524,7 +524,7 @@ def certify_network(weights: Any, X: Any, Y: Any, beta: float | None = None,
     if not cert.certified:
         reasons.append("the global optimum is not certified, only bracketed: "
                        + "; ".join(cert.reasons))
-    lower, upper = cert.dual_value, cert.training_value
+    lower, upper = float(cert.dual_value), float(cert.training_value)
     reference_value = upper
     reference = ("certified optimum" if cert.certified else
                  "best network known (upper bound; the optimum is not certified)")
@@ -556,7 +556,7 @@ def certify_network(weights: Any, X: Any, Y: Any, beta: float | None = None,
         optimum_certified=cert.certified, optimum=upper if cert.certified else None,
         lower_bound=lower, upper_bound=upper, gap=gap, rel_gap=rel_gap, gap_lower=gap_lower,
         rel_gap_lower=rel_gap_lower,
-        globally_optimal=feasible and gap_lower <= rtol * scale_lower + 1e-12,
+        globally_optimal=bool(feasible and gap_lower <= rtol * scale_lower + 1e-12),
         reference=reference, projections=projections, alignment=alignment,
         span_alignment=in_span, neuron_norms=norms, width_sufficient=sufficient,
         reasons=tuple(reasons),
