@@ -160,14 +160,28 @@ class Network:
         return float(np.sqrt(self.fit_error(data.X, data.targets))) / max(
             float(np.linalg.norm(data.Y)), 1.0)
 
-    def objective(self, X: Any, Y: Any, beta: float | None = None) -> float:
+    def objective(self, X: Any, Y: Any, beta: float | None = None, loss: Any = None) -> float:
         """The training objective recomputed from the weights.
 
         ``beta=None``: the minimum-norm objective (2), ``Σ_l ||W_l||_F^2`` (check feasibility
         separately with :meth:`interpolation_residual`). ``beta > 0``: the regularized
-        objective (1), ``||f(X) - Y||_F^2 + β Σ_l ||W_l||_F^2``.
+        objective (1), ``||f(X) - Y||_F^2 + β Σ_l ||W_l||_F^2``; with ``loss`` (a name or a
+        :class:`cvxdual.losses.Loss`, Theorem A.1) ``ℓ(f(X), Y)`` replaces the squared error.
         """
         value = check_beta(beta)
+        if loss is not None:
+            from cvxdual.losses import get_loss
+
+            chosen = get_loss(loss)
+            if chosen.name != "squared":
+                if value is None:
+                    raise ParameterError(f"the {chosen.name} loss enters the regularized "
+                                         f"problem (1) only: pass beta > 0.")
+                data = as_dataset(X, Y)
+                self._check_output(data.vector_output, data.k)
+                chosen.check_labels(data.targets)
+                return (chosen.value(self.forward(data.X), data.targets)
+                        + value * self.regularizer())
         if value is None:
             return self.regularizer()
         return self.fit_error(X, Y) + value * self.regularizer()

@@ -34,7 +34,7 @@ AVAILABLE_FAMILIES = ("linear", "deep-linear", "relu")
 #: Convex losses of Theorem A.1 that cvxdual knows by name.
 LOSSES = ("squared", "absolute", "huber", "logistic", "hinge", "cross-entropy")
 #: Losses this version certifies.
-AVAILABLE_LOSSES = ("squared",)
+AVAILABLE_LOSSES = ("squared", "absolute", "huber", "logistic", "hinge", "cross-entropy")
 
 
 def check_beta(beta: object) -> float | None:
