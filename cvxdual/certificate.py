@@ -202,7 +202,7 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
         Number of weight layers ``L`` (2 for ``family="linear"``; any ``L >= 2`` for
         ``"deep-linear"``).
     loss : str
-        Training loss (``"squared"``).
+        Training loss (``"squared"``; others, Theorem A.1: :mod:`cvxdual.loss_certificate`).
     solver : str, optional
         CVXPY solver, Clarabel by default.
     widths : sequence of int, optional
@@ -246,6 +246,11 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     if not isinstance(bias, bool) or (not bias and family != "relu"):
         raise ParameterError("bias=False (Theorem 4.1 without biases) applies to family='relu' "
                              "only; bias must be True or False.")
+    if loss != "squared":
+        from cvxdual.loss_certificate import certify_loss
+
+        return certify_loss(data, data.targets, loss, beta, family, depth, solver_name,
+                            rtol=rtol, atol=atol, feas_tol=feas_tol)
     # Solve in units where ||X||_2 = ||Y||_F = 1: solver tolerances are absolute as well as
     # relative, so data scaled by 1e6 or 1e-6 would otherwise stop early (or never).
     scale_x = float(np.linalg.norm(data.X, 2)) or 1.0
