@@ -8,31 +8,13 @@ import json
 import numpy as np
 import pytest
 from references import min_norm_reference, ridge_path_reference
+from test_train import rank_one_data, regression, spline_data
 
 import cvxdual
 from cvxdual.network_certificate import network_from_layers
 
 ZERO_GAP_RTOL = 1e-6     # the extracted optimal network: gap to the lower bound within this
 BELOW_RTOL = 1e-8        # trained networks are never below the certified optimum beyond rounding
-
-
-def regression(n: int, d: int, k: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    planted = rng.standard_normal((d,) if k is None else (d, k))
-    return X, X @ planted + 0.3 * rng.standard_normal((n,) if k is None else (n, k))
-
-
-def spline_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = np.sort(rng.uniform(0.0, 4.0, n))
-    return x[:, None], np.sin(2 * x)
-
-
-def rank_one_data(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    c = rng.uniform(0.0, 2.0, n)
-    return np.outer(c, rng.standard_normal(d)), np.cos(3 * c) + 0.1 * rng.standard_normal(n)
 
 
 def forward(weights, X, relu=False, last_bias=None, intercept=0.0):
