@@ -162,7 +162,7 @@ class TrainResult:
         return "\n".join([
             f"cvxdual training: {self.family} network, depth {self.depth}, widths "
             f"{self.widths}, beta={self.beta:g}, {self.method}",
-            f"  best objective  {self.objective:.10g}   (restart {self.best_restart} of "
+            f"  best objective  {self.objective:.10g}   (restart {self.best_restart + 1} of "
             f"{len(self.restarts)})",
             f"  all restarts    min {objs.min():.10g}, median {np.median(objs):.10g}, "
             f"max {objs.max():.10g}",
