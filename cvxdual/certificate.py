@@ -95,6 +95,9 @@ class Certificate:
         ``X / scale_x`` and ``Y / scale_y`` (both recorded here).
     tolerances : dict
         ``rtol``, ``atol``, ``feas_tol`` used.
+    iterations : tuple of dict
+        The exchange method's steps (``cvxdual.semi_infinite``), in the units where the problem
+        was solved; empty for certificates that solve one program.
     """
 
     family: str
@@ -123,6 +126,7 @@ class Certificate:
     timings: dict[str, float] = field(default_factory=dict)
     checks: dict[str, float] = field(default_factory=dict)
     tolerances: dict[str, float] = field(default_factory=dict)
+    iterations: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (keys as the attributes; arrays as nested lists)."""
@@ -154,6 +158,7 @@ class Certificate:
             "network_source": self.network_source,
             "neurons": self.neurons.tolist(),
             "network": self.network.to_dict(),
+            "iterations": [dict(step) for step in self.iterations],
         }
 
     def __str__(self) -> str:
@@ -178,6 +183,11 @@ class Certificate:
             f"  certified       {'yes' if self.certified else 'NO'}",
         ]
         lines.extend(f"    - {reason}" for reason in self.reasons)
+        if self.iterations:
+            last = self.iterations[-1]
+            lines.append(f"  exchange        {len(self.iterations)} iteration(s), "
+                         f"{last.get('neurons', 0)} neurons + {last.get('cones', 0)} cones; "
+                         f"bracket [{self.dual_value:.10g}, {self.training_value:.10g}]")
         lines.append(f"  solver          {self.solver}, {self.timings.get('total', 0.0):.3f} s")
         return "\n".join(lines)
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from cvxdual.bracket import lower_bound_from_lines, minimize_convex_plus_concave
 from cvxdual.certificate import Certificate, bound_gap, status_reasons
-from cvxdual.data import Dataset
+from cvxdual.data import RANK_ONE_RTOL, Dataset
 from cvxdual.errors import SolverError
 from cvxdual.extract import relu_network
 from cvxdual.families import relu
@@ -40,7 +40,13 @@ __all__ = ["certify_relu"]
 def certify_relu(data: Dataset, depth: int, beta: float | None, solver: str, bias: bool,
                  widths: Sequence[int] | None, rtol: float, atol: float,
                  feas_tol: float) -> Certificate:
-    """Certificate for ``family="relu"`` (see the module docstring)."""
+    """Certificate for ``family="relu"`` (see the module docstring); two-layer networks on data
+    that is not rank one go to the exchange method (:mod:`cvxdual.semi_infinite`)."""
+    sigma = np.linalg.svd(data.X, compute_uv=False)
+    if depth == 2 and sigma.size > 1 and sigma[1] > RANK_ONE_RTOL * sigma[0]:
+        from cvxdual.semi_infinite import certify_two_layer_relu
+
+        return certify_two_layer_relu(data, beta, solver, bias, widths, rtol, atol, feas_tol)
     inputs = relu.rank_one_inputs(data, depth)
     if not bias:
         if np.any(inputs.c < 0):

@@ -519,7 +519,7 @@ def _good_data():
     ({"beta": True}, cvxdual.ParameterError, "beta"),
     ({"beta": "1"}, cvxdual.ParameterError, "beta"),
     ({"family": "foo"}, cvxdual.ParameterError, "family"),
-    ({"family": "relu"}, cvxdual.DataError, "rank-one"),
+    ({"family": "relu", "depth": 3}, cvxdual.DataError, "rank-one"),
     ({"loss": "foo"}, cvxdual.ParameterError, "loss"),
     ({"loss": "logistic"}, cvxdual.UnsupportedError, "logistic"),
     ({"depth": 3}, cvxdual.ParameterError, "depth"),

@@ -101,7 +101,8 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, data_file, capsys):
     _one_line_error(capsys, [*base, str(path), "--beta", "-1"], "beta must be > 0")
     _one_line_error(capsys, [*base, str(path), "--beta", "nan"], "finite")
     _one_line_error(capsys, ["certify", "--family", "cnn", "--data", str(path)], "unknown family")
-    _one_line_error(capsys, ["certify", "--family", "relu", "--data", str(path)], "rank-one")
+    _one_line_error(capsys, ["certify", "--family", "relu", "--depth", "3", "--data", str(path)],
+                    "rank-one")
     _one_line_error(capsys, [*base, str(path), "--loss", "l3"], "unknown loss")
     _one_line_error(capsys, [*base, str(path), "--depth", "3"], "depth must be 2")
     _one_line_error(capsys, [*base, str(path), "--widths", "4"], "widths applies to")
