@@ -235,27 +235,31 @@ def train(X: np.ndarray, Y: np.ndarray, name: str, beta: float, m: int, restarts
     return best
 
 
+def epigraph_fit(name: str, F: cp.Expression, Y: np.ndarray
+                 ) -> tuple[cp.Expression, list[cp.Constraint]]:
+    """``ℓ(F, Y)`` in epigraph form (Huber with δ = 1)."""
+    t = cp.Variable(Y.shape)
+    if name == "squared":
+        return cp.sum_squares(F - Y), []
+    if name == "absolute":
+        return cp.sum(t), [t >= F - Y, t >= Y - F]
+    if name == "huber":
+        # h(r) = min_s s^2 / 2 + |r - s|
+        s = cp.Variable(Y.shape)
+        return cp.sum_squares(s) / 2 + cp.sum(t), [t >= F - Y - s, t >= s - F + Y]
+    if name == "logistic":
+        return cp.sum(t), [cp.logistic(-cp.multiply(Y, F)) <= t]
+    if name == "hinge":
+        return cp.sum(t), [t >= 0, t >= 1 - cp.multiply(Y, F)]
+    return cp.sum(cp.log_sum_exp(F, axis=1)) - cp.sum(cp.multiply(Y, F)), []
+
+
 def convex_reference(X: np.ndarray, Y: np.ndarray, name: str, beta: float) -> float:
     """``min_V ℓ(XV, Y) + 2β||V||_*`` written here in epigraph form (CVXPY + Clarabel)."""
     n, d = X.shape
     vector = Y.ndim == 2
     V = cp.Variable((d, Y.shape[1]) if vector else d)
-    F = X @ V
-    t = cp.Variable(Y.shape)
-    if name == "squared":
-        fit, cons = cp.sum_squares(F - Y), []
-    elif name == "absolute":
-        fit, cons = cp.sum(t), [t >= F - Y, t >= Y - F]
-    elif name == "huber":
-        # h(r) = min_{s} s^2 / 2 + |r - s|  (δ = 1)
-        s = cp.Variable(Y.shape)
-        fit, cons = cp.sum_squares(s) / 2 + cp.sum(t), [t >= F - Y - s, t >= s - F + Y]
-    elif name == "logistic":
-        fit, cons = cp.sum(t), [cp.logistic(-cp.multiply(Y, F)) <= t]
-    elif name == "hinge":
-        fit, cons = cp.sum(t), [t >= 0, t >= 1 - cp.multiply(Y, F)]
-    else:
-        fit, cons = cp.sum(cp.log_sum_exp(F, axis=1)) - cp.sum(cp.multiply(Y, F)), []
+    fit, cons = epigraph_fit(name, X @ V, Y)
     norm = cp.normNuc(V) if vector else cp.norm(V, 2)
     problem = cp.Problem(cp.Minimize(fit + 2 * beta * norm), cons)
     problem.solve(solver="CLARABEL")
@@ -402,6 +406,100 @@ def test_vector_neurons_are_top_singular_vectors_of_the_dual():
     assert np.linalg.norm(Q - active.T @ (active @ Q)) <= 1e-4
 
 
+# --- two-layer ReLU networks on rank-one data (§4 with Theorem A.1) ----------------------------
+
+def relu_data(name: str, rank_one: bool, seed: int):
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-2.0, 2.0, 14))
+    target = np.sin(2.0 * x) + 0.1 * rng.standard_normal(x.size)
+    y = np.where(target > 0, 1.0, -1.0) if name in ("logistic", "hinge") else target
+    X = np.outer(x, [1.0, -2.0, 0.5]) if rank_one else x[:, None]
+    return x, X, y
+
+
+def relu_reference(x: np.ndarray, y: np.ndarray, name: str, beta: float, gain: float,
+                   breakpoints: np.ndarray) -> float:
+    """``min ℓ(Dα + η, y) + 2β||α||_1 / gain`` over ReLUs with kinks at ``breakpoints``,
+    written here (:func:`epigraph_fit`)."""
+    D = np.hstack([np.maximum(x[:, None] - breakpoints, 0), np.maximum(breakpoints - x[:, None],
+                                                                        0)])
+    alpha, eta = cp.Variable(D.shape[1]), cp.Variable()
+    fit, cons = epigraph_fit(name, D @ alpha + eta, y)
+    problem = cp.Problem(cp.Minimize(fit + 2 * beta / gain * cp.norm1(alpha)), cons)
+    problem.solve(solver="CLARABEL")
+    assert problem.status == "optimal"
+    return float(problem.value)
+
+
+def train_relu(X: np.ndarray, y: np.ndarray, name: str, beta: float, m: int, restarts: int,
+               seed: int) -> float:
+    """Best L-BFGS objective of ``ℓ((X W1 + b)_+ w2 + η, y) + β(||W1||^2 + ||w2||^2)``."""
+    n, d = X.shape
+    rng = np.random.default_rng(seed)
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        W1 = theta[:d * m].reshape(d, m)
+        b, w2, eta = theta[d * m:d * m + m], theta[d * m + m:d * m + 2 * m], theta[-1]
+        Z = X @ W1 + b
+        H = np.maximum(Z, 0)
+        F = H @ w2 + eta
+        G = ref_gradient(name, F, y)
+        value = ref_value(name, F, y) + beta * (np.sum(W1 ** 2) + np.sum(w2 ** 2))
+        dZ = np.outer(G, w2) * (Z > 0)
+        grad = np.concatenate([(X.T @ dZ + 2 * beta * W1).ravel(), dZ.sum(axis=0),
+                               H.T @ G + 2 * beta * w2, [G.sum()]])
+        return value, grad
+
+    best = np.inf
+    for _ in range(restarts):
+        theta0 = rng.standard_normal(d * m + 2 * m + 1)
+        res = minimize(objective, theta0, jac=True, method="L-BFGS-B",
+                       options={"maxiter": 5000, "ftol": 1e-14, "gtol": 1e-10})
+        best = min(best, float(res.fun))
+    return best
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("rank_one", [False, True])
+def test_relu_spline_certificate(name, rank_one):
+    x, X, y = relu_data(name, rank_one, seed=21)
+    beta = 0.05
+    cert = cvxdual.certify(X, y, family="relu", beta=beta, loss=name)
+    assert cert.certified, cert.reasons
+    assert cert.family == "relu" and cert.loss == name
+    assert cert.rel_gap <= GAP_RTOL
+    net = cert.network
+    F = np.maximum(X @ net.weights[0] + net.biases[0], 0) @ net.weights[1] + net.intercept
+    direct = ref_value(name, F, y) + beta * (np.sum(net.weights[0] ** 2)
+                                             + np.sum(net.weights[1] ** 2))
+    assert direct == pytest.approx(cert.training_value, rel=1e-12)
+    # Independent: the data-point dictionary written here; along a0 = X's direction the
+    # inputs are c = X a0 / ||a0||^2 and the gain is ||a0||.
+    a0 = X[np.argmax(np.abs(x))] / x[np.argmax(np.abs(x))]
+    reference = relu_reference(x, y, name, beta, float(np.linalg.norm(a0)), x)
+    assert cert.training_value == pytest.approx(reference, rel=VALUE_RTOL)
+    # A finer grid of kinks can only match it (the data points are the extreme points).
+    grid = np.union1d(x, np.linspace(x.min() - 1, x.max() + 1, 60))
+    finer = relu_reference(x, y, name, beta, float(np.linalg.norm(a0)), grid)
+    assert finer >= cert.dual_value * (1 - 1e-7)
+    assert finer == pytest.approx(reference, rel=1e-6)
+    # Every kink sits at a data point (Corollary 4.1 holds for every loss).
+    slopes = a0 @ net.weights[0]
+    kinks = -net.biases[0] / slopes
+    assert np.all(np.min(np.abs(kinks[:, None] - x[None, :]), axis=1) <= 1e-8 * np.ptp(x))
+
+
+@pytest.mark.parametrize("name", ["logistic", "hinge", "huber"])
+def test_relu_trained_network_never_beats_certificate(name):
+    x, X, y = relu_data(name, False, seed=22)
+    beta = 0.05
+    cert = cvxdual.certify(X, y, family="relu", beta=beta, loss=name)
+    assert cert.certified, cert.reasons
+    trained = train_relu(X, y, name, beta, m=12, restarts=4, seed=23)
+    assert trained >= cert.training_value * (1 - BEAT_RTOL)
+    assert cert.dual_value <= trained
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "Y", "message"), [
@@ -428,9 +526,16 @@ def test_bad_options():
         cvxdual.certify(X, y, loss="logistic")
     with pytest.raises(ParameterError, match="beta > 0"):
         cvxdual.Network([np.ones((6, 1)), np.ones(1)]).objective(X, y, None, loss="hinge")
-    for family, depth in (("deep-linear", 3), ("relu", 2)):
-        with pytest.raises(UnsupportedError, match="family='linear'"):
+    for family, depth in (("deep-linear", 3), ("deep-linear", 2), ("relu", 3)):
+        with pytest.raises(UnsupportedError, match="family='linear' and family='relu'"):
             cvxdual.certify(X, y, family=family, depth=depth, beta=1.0, loss="logistic")
+    x = np.linspace(0, 1, 6)[:, None]
+    with pytest.raises(UnsupportedError, match="bias=False"):
+        cvxdual.certify(x, np.sign(x[:, 0] - 0.5), family="relu", beta=1.0, loss="hinge",
+                        bias=False)
+    with pytest.raises(DataError, match="scalar outputs"):
+        cvxdual.certify(x, np.eye(2)[[0, 1, 0, 1, 0, 1]], family="relu", beta=1.0,
+                        loss="cross-entropy")
     with pytest.raises(ParameterError, match="unknown loss"):
         get_loss("mse")
     with pytest.raises(ParameterError, match="delta"):
