@@ -260,7 +260,7 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
         from cvxdual.loss_certificate import certify_loss
 
         return certify_loss(data, data.targets, loss, beta, family, depth, solver_name,
-                            rtol=rtol, atol=atol, feas_tol=feas_tol)
+                            widths=widths, bias=bias, rtol=rtol, atol=atol, feas_tol=feas_tol)
     # Solve in units where ||X||_2 = ||Y||_F = 1: solver tolerances are absolute as well as
     # relative, so data scaled by 1e6 or 1e-6 would otherwise stop early (or never).
     scale_x = float(np.linalg.norm(data.X, 2)) or 1.0
