@@ -193,7 +193,7 @@ class Certificate:
 
 
 def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, depth: int = 2,
-            loss: str = "squared", solver: str | None = None, *,
+            loss: str = "squared", solver: str | None = None, *, method: str = "auto",
             widths: Sequence[int] | None = None, bias: bool = True, rtol: float = DEFAULT_RTOL,
             atol: float = DEFAULT_ATOL, feas_tol: float = DEFAULT_FEAS_TOL) -> Certificate:
     """Certify the global optimum of a (non-convex) network training problem.
@@ -214,7 +214,14 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     loss : str
         Training loss (``"squared"``; others, Theorem A.1: :mod:`cvxdual.loss_certificate`).
     solver : str, optional
-        CVXPY solver, Clarabel by default.
+        CVXPY solver, Clarabel by default (used by ``method="cvxpy"`` only).
+    method : {"auto", "cvxpy", "fast"}
+        ``"fast"``: exact NumPy paths (:mod:`cvxdual.fast_certificate`: SVD closed forms, the
+        secular equation, accelerated proximal gradient stopped by a duality gap), for the
+        ``"linear"`` and ``"deep-linear"`` families with the squared loss. ``"cvxpy"``: the
+        convex programs, solved by ``solver``. ``"auto"`` (default) picks ``"fast"`` wherever it
+        exists. Both decide ``certified`` from bounds recomputed in NumPy; ``solver`` and the
+        statuses record which method ran.
     widths : sequence of int, optional
         Hidden widths ``(m_1, ..., m_{L-1})`` of the returned network (``"deep-linear"`` and
         ``"relu"``); the fewest the optimum needs by default.
@@ -231,7 +238,8 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     Raises
     ------
     DataError, ParameterError, UnsupportedError
-        For bad arrays or options.
+        For bad arrays or options (``UnsupportedError`` for ``method="fast"`` where no fast path
+        exists).
     InfeasibleError
         ``beta=None`` and ``Y`` is outside the range of ``X``.
     SolverError
@@ -256,6 +264,13 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     if not isinstance(bias, bool) or (not bias and family != "relu"):
         raise ParameterError("bias=False (Theorem 4.1 without biases) applies to family='relu' "
                              "only; bias must be True or False.")
+    from cvxdual.fast_certificate import certify_fast, resolve_method
+
+    if resolve_method(method, family, loss) == "fast":
+        certificate = certify_fast(data, family, depth, beta, widths, rtol=rtol, atol=atol,
+                                   feas_tol=feas_tol)[0]
+        certificate.timings["total"] = time.perf_counter() - start
+        return certificate
     if loss != "squared":
         from cvxdual.loss_certificate import certify_loss
 

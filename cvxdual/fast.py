@@ -6,6 +6,8 @@ makes them useful as a second opinion in certificates and tests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.optimize import brentq
 
@@ -25,10 +27,19 @@ __all__ = [
     "schatten_shrink",
     "TrustRegion",
     "ORTHONORMAL_TOL",
+    "RowBasis",
+    "row_basis",
+    "secular_multiplier",
+    "regularized_scalar_coefficients",
+    "ProxGradient",
+    "nuclear_prox_gradient",
 ]
 
 #: ``max |X^T X - I|`` below which ``X`` counts as having orthonormal columns.
 ORTHONORMAL_TOL = 1e-10
+#: :func:`row_basis` factors tall ``X`` through ``X^T X`` when ``λ_min / λ_max`` exceeds this
+#: (``κ(X) < 10^4``: singular values then carry relative errors below about ``1e-8``).
+GRAM_RCOND = 1e-8
 
 
 def two_layer_min_norm_value(data: Dataset) -> float:
@@ -64,18 +75,7 @@ def two_layer_regularized_scalar(data: Dataset, beta: float) -> tuple[float, np.
     g_norm = float(np.linalg.norm(g))
     if beta >= g_norm:
         return float(y @ y), np.zeros(data.d)
-
-    def excess(log_mu: float) -> float:
-        mu = np.exp(log_mu)
-        return float(np.linalg.norm(mu * g / (s2 + mu))) - beta
-
-    lo, hi = np.log(s2[-1]) - 2.0, np.log(s2[0]) + 2.0
-    while excess(lo) >= 0.0:
-        lo -= 4.0
-    while excess(hi) <= 0.0:
-        hi += 4.0
-    log_mu = brentq(excess, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
-    mu = np.exp(log_mu)
+    mu = secular_multiplier(s2, g, beta)
     v = svd.Vt.T @ (g / (s2 + mu))
     residual = data.X @ v - y
     return float(residual @ residual + 2.0 * beta * np.linalg.norm(v)), v
@@ -161,17 +161,26 @@ def nuclear_least_squares(A: np.ndarray, Y: np.ndarray, beta: float,
     M = np.zeros((s, Y.shape[1])) if start is None else np.array(start, dtype=np.float64)
     Z, t = M.copy(), 1.0
     for _ in range(max_iter):
-        gradient = A.T @ (A @ Z - Y)
-        M_next = _singular_value_threshold(Z - gradient / lipschitz, beta / lipschitz)
+        M_next, Z, t = _accelerated_step(M, Z, t, A.T @ (A @ Z - Y), lipschitz, beta)
         step = M_next - M
-        if np.sum((Z - M_next) * step) > 0:          # restart when momentum points uphill
-            t = 1.0
-        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        Z = M_next + ((t - 1.0) / t_next) * step
-        M, t = M_next, t_next
+        M = M_next
         if np.linalg.norm(step) <= rtol * max(1.0, float(np.linalg.norm(M))):
             break
     return M
+
+
+def _accelerated_step(current: np.ndarray, extrapolated: np.ndarray, t: float,
+                      gradient: np.ndarray, lipschitz: float,
+                      beta: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """One step of accelerated proximal gradient with singular-value thresholding and adaptive
+    restart: returns the new iterate, the new extrapolated point and the new momentum ``t``
+    (``gradient`` is taken at ``extrapolated``)."""
+    new = _singular_value_threshold(extrapolated - gradient / lipschitz, beta / lipschitz)
+    step = new - current
+    if np.sum((extrapolated - new) * step) > 0:          # restart when momentum points uphill
+        t = 1.0
+    t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+    return new, new + ((t - 1.0) / t_next) * step, t_next
 
 
 # --- deep linear networks (§3) -----------------------------------------------------------------
@@ -365,3 +374,204 @@ def deep_linear_regularized_vector_bounds(data: Dataset, beta: float, depth: int
     lower = lower_bound_from_lines(np.array(offsets), np.array(slopes),
                                    lambda rho: beta * depth * rho ** power, rho_cap)
     return min(lower, upper), upper, candidates[best]
+
+
+# --- fast exact paths on the row space of X (used by cvxdual.fast_certificate) -----------------
+
+def secular_multiplier(s2: np.ndarray, g: np.ndarray, beta: float) -> float:
+    """The multiplier ``μ > 0`` with ``||μ g / (s^2 + μ)||_2 = β``, for ``0 < β < ||g||``.
+
+    This is the secular equation of ``min_z ½||diag(s) z - c||^2 + β||z||_2`` with ``g = s ⊙ c``
+    (the regularized scalar problem (8) in the SVD basis of ``X``); the left side increases
+    from 0 to ``||g||`` in ``μ``, so a bracketed search on ``log μ`` finds the root to
+    machine precision at any scale of the data.
+
+    Parameters
+    ----------
+    s2 : ndarray, shape (r,)
+        Squared singular values, descending and positive.
+    g : ndarray, shape (r,)
+    beta : float
+    """
+    def excess(log_mu: float) -> float:
+        mu = np.exp(log_mu)
+        return float(np.linalg.norm(mu * g / (s2 + mu))) - beta
+
+    lo, hi = np.log(s2[-1]) - 2.0, np.log(s2[0]) + 2.0
+    while excess(lo) >= 0.0:
+        lo -= 4.0
+    while excess(hi) <= 0.0:
+        hi += 4.0
+    return float(np.exp(brentq(excess, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps,
+                               maxiter=500)))
+
+
+@dataclass(frozen=True)
+class RowBasis:
+    """``X = U diag(s) Vt`` at its numerical rank ``r``, with the targets in that basis.
+
+    ``U`` itself is not kept: for tall ``X`` it is as large as ``X`` and every fast path needs
+    only ``C = U^T Y`` (and ``X`` for matrix products).
+
+    Attributes
+    ----------
+    s : ndarray, shape (r,)
+        Positive singular values, descending.
+    Vt : ndarray, shape (r, d)
+    C : ndarray, shape (r, k)
+        ``U^T Y``.
+    outside : float
+        ``||Y - U U^T Y||_F^2``, the part of the targets no linear network can fit.
+    """
+
+    s: np.ndarray
+    Vt: np.ndarray
+    C: np.ndarray
+    outside: float
+
+    @property
+    def rank(self) -> int:
+        return int(self.s.size)
+
+    def to_input_space(self, Z: np.ndarray) -> np.ndarray:
+        """``V = Vt^T Z``, shape ``(d, k)``, from row-space coefficients ``Z``, shape ``(r, k)``."""
+        return self.Vt.T @ Z
+
+
+def row_basis(data: Dataset) -> RowBasis:
+    """Factor ``X`` once for the fast paths.
+
+    Wide ``X`` (``n < d``) uses the dataset's cached thin SVD (``U`` is only ``n × n``). Tall ``X``
+    never forms ``U`` (``n × d``): ``U^T Y = diag(1/s) Vt X^T Y``. When ``X^T X`` has
+    ``λ_min > GRAM_RCOND λ_max``, ``s`` and ``Vt`` come from its eigendecomposition (no copy of
+    ``X``); otherwise from the SVD of the triangular factor of ``X = Q R`` (rank by the rule of
+    :attr:`Dataset.svd`). Either way the certificate recomputes its bounds from ``X`` itself,
+    so the choice affects accuracy, never validity.
+    """
+    X, Y = data.X, data.Y
+    n, d = X.shape
+    if n < d:
+        svd = data.svd
+        C = data.projected_targets
+        outside = float(np.sum((Y - svd.U @ C) ** 2))
+        return RowBasis(s=svd.s, Vt=svd.Vt, C=C, outside=outside)
+    # Well-conditioned X: the eigendecomposition of the d x d Gram matrix (one BLAS-3 product,
+    # no copy of X) gives s to relative accuracy ~ eps κ^2 <= GRAM_RCOND^-1 eps; otherwise the
+    # backward-stable QR route.
+    eigenvalues, Q = np.linalg.eigh(X.T @ X)
+    if eigenvalues[-1] > 0 and eigenvalues[0] > GRAM_RCOND * eigenvalues[-1]:
+        s, Vt = np.sqrt(eigenvalues[::-1]), Q[:, ::-1].T.copy()
+        r = d
+    else:
+        R = np.linalg.qr(X, mode="r")
+        _, s, Vt = np.linalg.svd(R, full_matrices=False)
+        tol = max(n, d) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
+        r = int(np.count_nonzero(s > tol))
+        s, Vt = s[:r].copy(), Vt[:r].copy()
+    C = (Vt @ (X.T @ Y)) / s[:, None] if r else np.zeros((0, data.k))
+    # Measured directly, not as ||Y||^2 - ||C||^2, which cancels when Y is nearly in range.
+    outside = float(np.sum((Y - X @ (Vt.T @ (C / s[:, None]))) ** 2)) if r else float(
+        np.sum(Y ** 2))
+    return RowBasis(s=s, Vt=Vt, C=C, outside=outside)
+
+
+def regularized_scalar_coefficients(basis: RowBasis, beta: float) -> np.ndarray:
+    """Row-space coefficients ``z = Vt v`` of the minimizer of (8) for a scalar output,
+    ``½||X v - y||^2 + β||v||_2`` (twice it is (1) for the two-layer network; Theorem 2.3).
+
+    ``z = s c / (s^2 + μ)`` with ``μ`` from :func:`secular_multiplier`, and ``z = 0`` when
+    ``β >= ||X^T y||`` (the dual constraint holds at ``λ = y``).
+
+    Returns
+    -------
+    ndarray, shape (r,)
+    """
+    c = basis.C[:, 0]
+    g = basis.s * c
+    if basis.rank == 0 or beta >= float(np.linalg.norm(g)):
+        return np.zeros(basis.rank)
+    s2 = basis.s ** 2
+    return g / (s2 + secular_multiplier(s2, g, beta))
+
+
+@dataclass(frozen=True)
+class ProxGradient:
+    """Result of :func:`nuclear_prox_gradient`.
+
+    Attributes
+    ----------
+    Z : ndarray, shape (r, k)
+        Row-space coefficients of the last iterate (``V = Vt^T Z``).
+    iterations : int
+    primal, dual : float
+        Value of (8) at ``Z`` and of its dual at the scaled residual (a valid lower bound).
+    rel_gap : float
+        ``(primal - dual) / max(|primal|, |dual|)``.
+    converged : bool
+        ``rel_gap <= gap_rtol`` was reached before ``max_iter``.
+    """
+
+    Z: np.ndarray
+    iterations: int
+    primal: float
+    dual: float
+    rel_gap: float
+    converged: bool
+
+
+def _reduced_bounds(basis: RowBasis, Z: np.ndarray, beta: float) -> tuple[float, float]:
+    """Primal value of (8) at ``V = Vt^T Z`` and the dual value at ``Λ = Y - X V`` scaled into
+    ``σ_max(X^T Λ) <= β``, both computed in the row-space coordinates."""
+    residual = basis.C - basis.s[:, None] * Z                  # U^T (Y - X V)
+    nuclear = float(np.linalg.svd(Z, compute_uv=False).sum()) if Z.size else 0.0
+    fit = float(np.sum(residual ** 2)) + basis.outside
+    primal = 0.5 * fit + beta * nuclear
+    oracle = float(np.linalg.norm(basis.s[:, None] * residual, 2)) if Z.size else 0.0
+    a = min(1.0, beta / oracle) if oracle > 0 else 1.0
+    dual = a * (float(np.sum(residual * basis.C)) + basis.outside) - 0.5 * a * a * fit
+    return primal, dual
+
+
+def nuclear_prox_gradient(basis: RowBasis, beta: float, start: np.ndarray | None = None,
+                          gap_rtol: float = 1e-9, max_iter: int = 20_000,
+                          check_every: int = 5) -> ProxGradient:
+    """Minimize (8) for vector outputs, ``½||X V - Y||_F^2 + β||V||_*`` (Theorem 2.4, §2.3.2).
+
+    On the row space of ``X`` the problem is ``½||diag(s) Z - C||^2 + β||Z||_*`` (plus the
+    constant ``½ outside``): accelerated proximal gradient with singular-value thresholding,
+    step ``1 / s_max^2`` and adaptive restart, each step ``O(r k min(r, k))``. Every
+    ``check_every`` steps the dual point ``Λ = Y - X V`` is scaled into ``σ_max(X^T Λ) <= β``
+    and the method stops once the duality gap is at most ``gap_rtol`` relative.
+
+    Parameters
+    ----------
+    basis : RowBasis
+    beta : float
+    start : ndarray, shape (r, k), optional
+        Warm start (e.g. the solution at a nearby ``β`` on a path).
+    gap_rtol : float
+    max_iter : int
+
+    Returns
+    -------
+    ProxGradient
+    """
+    r, k = basis.C.shape
+    if r == 0:
+        primal, dual = _reduced_bounds(basis, np.zeros((0, k)), beta)
+        return ProxGradient(np.zeros((0, k)), 0, primal, dual, 0.0, True)
+    s = basis.s[:, None]
+    lipschitz = float(basis.s[0]) ** 2
+    Z = np.zeros((r, k)) if start is None else np.array(start, dtype=np.float64)
+    M, t = Z.copy(), 1.0
+    iterations, rel_gap, primal, dual = 0, np.inf, np.inf, -np.inf
+    while True:
+        if iterations % check_every == 0 or iterations >= max_iter:
+            primal, dual = _reduced_bounds(basis, Z, beta)
+            scale = max(abs(primal), abs(dual))
+            rel_gap = (primal - dual) / scale if scale > 0 else 0.0
+            if rel_gap <= gap_rtol or iterations >= max_iter:
+                break
+        Z, M, t = _accelerated_step(Z, M, t, s * (s * M - basis.C), lipschitz, beta)
+        iterations += 1
+    return ProxGradient(Z, iterations, primal, dual, float(rel_gap), bool(rel_gap <= gap_rtol))

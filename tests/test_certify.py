@@ -395,7 +395,9 @@ def test_network_contract_shapes(shape, beta_name):
     assert network.activation == "linear"
     assert network.forward(X).shape == Y.shape
     assert cert.network_source in ("dual", "primal")
-    assert cert.primal_status == "optimal" and cert.dual_status == "optimal"
+    pinned = cvxdual.certify(X, Y, family="linear", beta=solved(shape, beta_name)[2],
+                             method="cvxpy")
+    assert pinned.primal_status == "optimal" and pinned.dual_status == "optimal"
 
 
 CONTRACT_KEYS = ("training_value", "primal_value", "dual_value", "gap", "rel_gap", "certified",
@@ -448,7 +450,7 @@ def test_inaccurate_status_never_certifies(monkeypatch, kind, shape, beta_name):
         return solution
 
     _wrap_solve(monkeypatch, mark_inaccurate)
-    cert = cvxdual.certify(X, Y, beta=beta)
+    cert = cvxdual.certify(X, Y, beta=beta, method="cvxpy")
     assert cert.certified is False
     assert any("optimal_inaccurate" in reason for reason in cert.reasons), cert.reasons
     assert getattr(cert, f"{kind}_status") == "optimal_inaccurate"
@@ -478,7 +480,7 @@ PERTURB_CASES = [("wide-1d", "min-norm"), ("tall-vec", "min-norm"), ("tall-1d", 
 def test_small_dual_perturbation_keeps_a_valid_bound(monkeypatch, shape, beta_name, seed):
     X, Y, beta, _, ref = solved(shape, beta_name)
     _wrap_solve(monkeypatch, _perturb_dual(1e-3, seed))
-    cert = cvxdual.certify(X, Y, beta=beta)
+    cert = cvxdual.certify(X, Y, beta=beta, method="cvxpy")
     scale = abs(ref.value)
     # The dual point is scaled into feasibility: weak duality holds whatever the perturbation.
     assert cert.dual_value <= ref.value + WEAK_DUALITY_RTOL * scale
@@ -495,7 +497,7 @@ def test_small_dual_perturbation_keeps_a_valid_bound(monkeypatch, shape, beta_na
 def test_large_dual_perturbation_is_not_certified(monkeypatch, shape, beta_name):
     X, Y, beta, _, ref = solved(shape, beta_name)
     _wrap_solve(monkeypatch, _perturb_dual(1e-1, 3))
-    cert = cvxdual.certify(X, Y, beta=beta)
+    cert = cvxdual.certify(X, Y, beta=beta, method="cvxpy")
     scale = abs(ref.value)
     assert cert.certified is False
     assert any("gap" in reason for reason in cert.reasons), cert.reasons
