@@ -29,6 +29,7 @@ from cvxdual.errors import (
 from cvxdual.extract import extreme_points, network_from_dual, two_layer_network
 from cvxdual.network import Network
 from cvxdual.network_certificate import NetworkCertificate, certify_network
+from cvxdual.path import PathResult, certify_path
 from cvxdual.program import Program, Solution
 from cvxdual.solve import solve
 from cvxdual.train import TrainResult, train
@@ -45,6 +46,7 @@ __all__ = [
     "Network",
     "NetworkCertificate",
     "ParameterError",
+    "PathResult",
     "Program",
     "Solution",
     "SolverError",
@@ -53,6 +55,7 @@ __all__ = [
     "as_dataset",
     "certify",
     "certify_network",
+    "certify_path",
     "extreme_points",
     "families",
     "network_from_dual",
