@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "layer, Proposition 4.1)")
     one.add_argument("--loss", default="squared", help=f"loss: {', '.join(LOSSES)}")
     one.add_argument("--solver", default=None, help="CVXPY solver (default CLARABEL)")
+    one.add_argument("--method", default="auto", choices=("auto", "cvxpy", "fast"),
+                     help="auto (default): exact NumPy paths where they exist, else CVXPY")
     one.add_argument("--json", action="store_true", help="print the certificate as JSON")
 
     tour = commands.add_parser("tour", help="certify every family on built-in examples",
@@ -72,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
                                "and print one table.")
     tour.add_argument("--seed", type=int, default=0, help="seed of the examples (default 0)")
     tour.add_argument("--json", action="store_true", help="print the certificates as JSON")
+
+    bench = commands.add_parser("bench", help="run a benchmark suite (timings, plots, JSON)",
+                                description="Run a benchmark suite of the source tree's "
+                                "benchmarks/ folder and write JSON, Markdown and PNG results.")
+    bench.add_argument("--suite", required=True, choices=tuple(_BENCH_SUITES),
+                       help="which suite: " + ", ".join(_BENCH_SUITES))
+    bench.add_argument("--out", default=None, metavar="DIR",
+                       help="output folder (default: the suite's results/ folder)")
+    bench.add_argument("--size", default="full", choices=("tiny", "full"),
+                       help="tiny: a seconds-long smoke run; full: the reported sizes")
 
     net = commands.add_parser(
         "certify-network", help="how far a given network is from the certified optimum",
@@ -97,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _certify(args: argparse.Namespace) -> int:
     X, Y = load_npz(args.data)
     cert = certify(X, Y, family=args.family, beta=args.beta, depth=args.depth, loss=args.loss,
-                   solver=args.solver, widths=args.widths, bias=args.bias)
+                   solver=args.solver, widths=args.widths, bias=args.bias, method=args.method)
     print(json.dumps(cert.to_dict()) if args.json else cert)
     return EXIT_CERTIFIED if cert.certified else EXIT_NOT_CERTIFIED
 
@@ -117,6 +129,29 @@ def _tour(args: argparse.Namespace) -> int:
         print(f"\n{certified} of {len(rows) - len(bounds)} certified; {len(bounds)} case(s) "
               f"where only proven bounds are known ({consistent}).")
     return EXIT_CERTIFIED if all(r.passed for r in rows) else EXIT_NOT_CERTIFIED
+
+
+#: Benchmark suite name -> its script under the source tree's ``benchmarks/`` folder; each
+#: script defines ``run(out: pathlib.Path | None, size: str) -> bool`` (True: targets met).
+_BENCH_SUITES = {"perf": "perf/perf_suite.py"}
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import importlib.util
+    from pathlib import Path
+
+    from cvxdual.errors import UnsupportedError
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / _BENCH_SUITES[args.suite]
+    if not script.is_file():
+        raise UnsupportedError(f"benchmark suite {args.suite!r} needs the source tree's "
+                               f"benchmarks/ folder ({script.name} not found); run it from a "
+                               f"checkout with an editable install (pip install -e .).")
+    spec = importlib.util.spec_from_file_location(f"cvxdual_bench_{args.suite}", script)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    met = module.run(None if args.out is None else Path(args.out), args.size)
+    return EXIT_CERTIFIED if met else EXIT_NOT_CERTIFIED
 
 
 def _certify_network(args: argparse.Namespace) -> int:
@@ -141,7 +176,8 @@ def _certify_network(args: argparse.Namespace) -> int:
 
 
 #: Subcommand name -> handler returning the exit code.
-_COMMANDS = {"certify": _certify, "tour": _tour, "certify-network": _certify_network}
+_COMMANDS = {"certify": _certify, "tour": _tour, "certify-network": _certify_network,
+             "bench": _bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
