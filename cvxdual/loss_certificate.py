@@ -196,8 +196,9 @@ def _certify_relu(inputs: relu.RankOneInputs, chosen: Loss, beta: float, solver_
     eta_primal = float(primal.variables["intercept"])
     alpha_dual, eta_dual = np.zeros(D.shape[1]), eta_primal
     if active.size:
-        restricted = solve(loss_programs.spline_primal(scaled, scaled_loss, scaled_beta,
-                                                       columns=active), solver_name)
+        restricted = _solve(loss_programs.spline_primal(scaled, scaled_loss, scaled_beta,
+                                                        columns=active), solver_name,
+                            "restricted", checks)
         alpha_dual[active] = restricted.variables["alpha"]
         eta_dual = float(restricted.variables["intercept"])
     # Interior-point solutions spread ~1e-9 weights over every column: drop them (the
@@ -364,7 +365,8 @@ def _dual_candidate(data: Dataset, loss: Loss, beta: float, lam: np.ndarray, sol
     if Q.shape[1] == 0:
         return two_layer_network(np.zeros((data.d, data.k)), data.vector_output)
     restricted = as_dataset(data.X @ Q, data.targets)
-    solution = solve(loss_programs.regularized_primal(restricted, loss, beta), solver)
+    solution = _solve(loss_programs.regularized_primal(restricted, loss, beta), solver,
+                      "restricted", checks)
     M = solution.variables["v"].reshape(Q.shape[1], data.k)
     V = Q @ M
     return two_layer_network(V, data.vector_output, RANK_RTOL * float(np.linalg.norm(V, 2)))
