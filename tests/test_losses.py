@@ -489,6 +489,23 @@ def test_relu_spline_certificate(name, rank_one):
     assert np.all(np.min(np.abs(kinks[:, None] - x[None, :]), axis=1) <= 1e-8 * np.ptp(x))
 
 
+def test_relu_scaled_and_shifted_inputs():
+    """ReLU networks with a hidden bias: shifting x changes nothing; scaling x by s with β by s
+    is the same problem; the absolute loss scales with y (β fixed)."""
+    x, X, y = relu_data("logistic", False, seed=24)
+    base = cvxdual.certify(X, y, family="relu", beta=0.05, loss="logistic")
+    shifted = cvxdual.certify(X + 1e3, y, family="relu", beta=0.05, loss="logistic")
+    scaled = cvxdual.certify(X * 1e3, y, family="relu", beta=0.05 * 1e3, loss="logistic")
+    for cert in (shifted, scaled):
+        assert cert.certified, cert.reasons
+        assert cert.training_value == pytest.approx(base.training_value, rel=SCALE_RTOL)
+    x, X, y = relu_data("absolute", False, seed=24)
+    base = cvxdual.certify(X, y, family="relu", beta=0.05, loss="absolute")
+    big = cvxdual.certify(X, y * 1e3, family="relu", beta=0.05, loss="absolute")
+    assert big.certified, big.reasons
+    assert big.training_value == pytest.approx(1e3 * base.training_value, rel=SCALE_RTOL)
+
+
 @pytest.mark.parametrize("name", ["logistic", "hinge", "huber"])
 def test_relu_trained_network_never_beats_certificate(name):
     x, X, y = relu_data(name, False, seed=22)
