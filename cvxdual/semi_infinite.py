@@ -82,9 +82,11 @@ __all__ = [
 #: Largest number of candidate activation patterns the exact ReLU oracle enumerates; beyond it
 #: the local-search heuristic runs and the oracle is not exact.
 DEFAULT_MAX_PATTERNS = 20000
-#: Coordinates of ``Z u`` below this times ``||z_i|| ||u||`` count as on the hyperplane.
-_ZERO_RTOL = 1e-10
-#: Sign patterns on more coincident hyperplanes than this at one ray are not enumerated.
+#: Coordinates of ``Z u`` below this times ``||z_i|| ||u||`` count as on the hyperplane (both
+#: signs are then enumerated: a generous tolerance only adds patterns, never loses one).
+_ZERO_RTOL = 1e-8
+#: More hyperplanes than this through one ray (degenerate data): enumeration gives up and the
+#: heuristic runs instead.
 _MAX_TIES = 12
 
 
@@ -310,8 +312,10 @@ class ReluNeurons:
         if self._rank_one is None:
             estimate = sum(_pattern_estimate(self._anchored(a)) for a in anchors)
             if estimate <= max_patterns:
-                self._arrangements = [(a, _arrangement(self._anchored(a))) for a in anchors]
-                self.pattern_count = sum(arr.patterns.shape[0] for _, arr in self._arrangements)
+                built = [(a, _arrangement(self._anchored(a), max_patterns)) for a in anchors]
+                if all(arrangement is not None for _, arrangement in built):
+                    self._arrangements = built  # type: ignore[assignment]
+                    self.pattern_count = sum(arr.patterns.shape[0] for _, arr in built)
             self._anchors = anchors
         self.exact = self._rank_one is not None or self._arrangements is not None
 
@@ -414,11 +418,12 @@ def _pattern_estimate(Z: np.ndarray) -> int:
     return 0 if r == 0 else 2 * math.comb(rows, r - 1) * 2 ** (r - 1)
 
 
-def _arrangement(Z: np.ndarray) -> _Arrangement:
+def _arrangement(Z: np.ndarray, max_patterns: int) -> _Arrangement | None:
     """Candidate patterns: for every ray ``u`` where ``r - 1`` hyperplanes meet, ``sign(Z u)``
     with every sign on the hyperplanes through ``u`` (a superset of the regions' patterns; an
     unrealizable pattern only adds a smaller value, because the objective equals ``λ^T D_S Z w``
-    on all of ``K_S``)."""
+    on all of ``K_S``). None when more than ``_MAX_TIES`` hyperplanes pass through one ray or
+    there are more than ``max_patterns`` patterns."""
     coords, basis = _reduce(Z)
     n, r = coords.shape
     if r == 0:
@@ -439,7 +444,7 @@ def _arrangement(Z: np.ndarray) -> _Arrangement:
             projection = sign * (coords @ u)
             ties = np.flatnonzero((np.abs(projection) <= _ZERO_RTOL * norms) & (norms > 0))
             if ties.size > _MAX_TIES:
-                ties = ties[:_MAX_TIES]
+                return None
             base = projection > _ZERO_RTOL * norms
             for choice in itertools.product((False, True), repeat=ties.size):
                 pattern = base.copy()
@@ -448,6 +453,8 @@ def _arrangement(Z: np.ndarray) -> _Arrangement:
                 if key not in seen:
                     seen.add(key)
                     patterns.append(pattern)
+            if len(patterns) > max_patterns:
+                return None
     return _Arrangement(coords, basis, np.array(patterns, dtype=bool).reshape(-1, n))
 
 
@@ -796,15 +803,20 @@ def exchange(family: NeuronFamily, Y: Any, beta: float | None = None, *,
         used, alpha = _measure(family, W, cones, solution.variables, data.k)
         eta = (solution.variables["intercept"].reshape(data.k) if family.intercept
                else np.zeros(data.k))
-        alpha = _prune(alpha)
         if beta is None:
-            alpha, eta = _polish_interpolation(family.features(used), Yt, alpha, eta,
+            alpha, eta = _polish_interpolation(family.features(used), Yt, _prune(alpha), eta,
                                                family.intercept)
             lam = -solution.duals["fit"].reshape(data.n, data.k)
-        network = _network(family, used, alpha, eta, data.vector_output)
-        if beta is not None:
-            # The dual optimum of the regularized program is its residual (any λ is valid).
+            network = _network(family, used, alpha, eta, data.vector_output)
+        else:
+            # The dual optimum of the regularized program is its residual (any λ is valid),
+            # taken before pruning, which shifts it by the pruned weights.
+            network = _network(family, used, alpha, eta, data.vector_output)
             lam = Yt - network.forward(data.X).reshape(data.n, data.k)
+            pruned = _network(family, used, _prune(alpha), eta, data.vector_output)
+            if pruned.objective(data.X, data.targets, beta) <= network.objective(
+                    data.X, data.targets, beta):
+                network = pruned
         upper = network.objective(data.X, data.targets, beta)
         residual = 0.0 if beta is not None else network.interpolation_residual(
             data.X, data.targets)
@@ -844,12 +856,17 @@ def exchange(family: NeuronFamily, Y: Any, beta: float | None = None, *,
             break
     if best is None:
         best = (upper, network, used, residual)
-    upper, network, used, residual = best
+    upper, network, _, residual = best
+    if not data.vector_output:
+        sparse = _vertex_network(family, network, data, beta)
+        if sparse is not None:
+            upper, network, residual = sparse
     rel_gap = _rel_gap(upper, best_lower)
     return ExchangeResult(
         upper=upper, lower=best_lower, gap=upper - best_lower, rel_gap=rel_gap,
         closed=exact and rel_gap <= rtol, exact_oracle=exact, history=tuple(history),
-        neurons=used, network=network, residual=residual, status=statuses[-1],
+        neurons=_neuron_columns(network), network=network, residual=residual,
+        status=statuses[-1],
         statuses=tuple(statuses), stop=stop, beta=beta)
 
 
@@ -881,6 +898,55 @@ def _measure(family: NeuronFamily, W: np.ndarray, cones: Sequence[Cone],
     if not columns:
         return np.zeros((family.dim, 0)), np.zeros((0, k))
     return np.hstack(columns), np.vstack(weights)
+
+
+def _vertex_network(family: NeuronFamily, network: Network, data: Dataset,
+                    beta: float | None) -> tuple[float, Network, float] | None:
+    """A network on at most ``n`` of the same neurons with the same outputs and no larger
+    ``||α||_1``: a simplex vertex (HiGHS) of ``min ||α||_1 s.t. Φ α + η = f`` with ``f`` the
+    network's outputs. Interior-point solutions spread small weights over every neuron;
+    objectives depend on ``α`` only through ``f`` and ``||α||_1``, so the vertex is as good and
+    sparse. None when the LP fails or its network is not better."""
+    from scipy.optimize import linprog
+
+    columns = _neuron_columns(network)
+    m = columns.shape[1]
+    if m <= 1:
+        return None
+    Phi = family.features(columns)
+    fitted = data.Y[:, 0] if beta is None else network.forward(data.X).reshape(-1)
+    free = 1 if family.intercept else 0
+    rows = np.hstack([Phi, -Phi, np.ones((data.n, free))])
+    result = linprog(np.concatenate([np.ones(2 * m), np.zeros(free)]), A_eq=rows, b_eq=fitted,
+                     bounds=[(0, None)] * (2 * m) + [(None, None)] * free, method="highs")
+    if result.status != 0:
+        return None
+    alpha = (result.x[:m] - result.x[m:2 * m])[:, None]
+    alpha = np.where(np.abs(alpha) > 1e-12 * max(float(np.abs(alpha).sum()), 1e-300), alpha,
+                     0.0)
+    eta = np.array([result.x[2 * m]]) if free else np.zeros(1)
+    if beta is None:
+        alpha, eta = _polish_interpolation(Phi, data.Y, alpha, eta, family.intercept)
+    candidate = _network(family, columns, alpha, eta, False)
+    value = candidate.objective(data.X, data.targets, beta)
+    residual = 0.0 if beta is not None else candidate.interpolation_residual(data.X,
+                                                                             data.targets)
+    old = network.objective(data.X, data.targets, beta)
+    if value > old * (1 + 1e-12) or (beta is None and residual > 1e-9):
+        return None
+    return value, candidate, residual
+
+
+def _neuron_columns(network: Network) -> np.ndarray:
+    """The network's hidden neurons as unit-weight columns ``(w, b)`` (``w`` alone without
+    bias)."""
+    W1 = network.weights[0]
+    norms = np.linalg.norm(W1, axis=0)
+    norms = np.where(norms > 0, norms, 1.0)
+    columns = W1 / norms
+    if network.biases and network.biases[0] is not None:
+        columns = np.vstack([columns, (network.biases[0] / norms)[None, :]])
+    return columns
 
 
 def _rel_gap(upper: float, lower: float) -> float:
@@ -990,8 +1056,9 @@ def certify_two_layer_relu(data: Dataset, beta: float | None, solver: str, bias:
     checks = {"iterations": float(len(result.history)), "dictionary_neurons": float(last.neurons),
               "violation": last.violation, "activation_patterns": float(family.pattern_count),
               "oracle_exact": float(result.exact_oracle), "network_residual": result.residual}
-    oracle = ("exact oracle over every activation pattern (hyperplanes through data points for "
-              "the bias)" if result.exact_oracle else "trivial bound 0 (heuristic oracle)")
+    oracle = ("exact oracle over every activation pattern" + (
+        " (hyperplanes through data points for the bias)" if bias else "")
+        if result.exact_oracle else "trivial bound 0 (heuristic oracle)")
     bounds = {"lower": f"dual objective of the restricted dual point scaled into exact "
                        f"feasibility by the {oracle}",
               "upper": "objective of the network over the exchange method's neurons"}

@@ -332,3 +332,24 @@ def test_certify_general_relu_errors():
     clash = np.vstack([X, X[:1]])
     with pytest.raises(cvxdual.InfeasibleError, match="same input"):
         cvxdual.certify(clash, np.append(y, y[0] + 1.0), family="relu")
+
+
+def test_degenerate_grid_data():
+    """Points on a grid (many collinear triples, hyperplanes through several points): the
+    oracle is still exact and the bracket closes below the sampled Pilanci–Ergen value."""
+    g = np.array([0.0, 1.0, 2.0])
+    X = np.array([[a, b] for a in g for b in g])
+    y = np.random.default_rng(13).standard_normal(9)
+    family = si.ReluNeurons(X)
+    assert family.exact
+    lam = np.random.default_rng(14).standard_normal(9)
+    lam -= lam.mean()
+    oracle = family.most_violated(lam)
+    sampled = np.abs(family.features(dense_neurons(2, True, X, 40000, 15)).T @ lam)
+    assert sampled.max() <= oracle.value * (1 + 1e-9)
+    result = si.exchange(family, y, 0.1, seed=2)
+    assert result.closed
+    ref = pilanci_ergen(X, y, 0.1, True, sampled_patterns(X, True, 20000, 16))
+    assert result.lower <= ref * (1 + WEAK_RTOL)
+    assert result.upper == pytest.approx(ref, rel=VALUE_RTOL)
+    assert result.neurons.shape == (3, result.network.widths[0])
