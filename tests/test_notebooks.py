@@ -28,6 +28,8 @@ EXPECTED = (
     "02_vector_outputs",
     "03_deep_linear",
     "04_relu_splines",
+    "06_other_losses",
+    "07_certify_your_network",
 )
 
 #: Seconds any single cell may take before the run fails (the notebooks aim at 10–20 s in all).
