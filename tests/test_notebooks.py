@@ -28,6 +28,7 @@ EXPECTED = (
     "02_vector_outputs",
     "03_deep_linear",
     "04_relu_splines",
+    "05_exchange_method",
     "06_other_losses",
     "07_certify_your_network",
 )
