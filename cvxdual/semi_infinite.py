@@ -85,6 +85,8 @@ DEFAULT_MAX_PATTERNS = 20000
 #: Coordinates of ``Z u`` below this times ``||z_i|| ||u||`` count as on the hyperplane (both
 #: signs are then enumerated: a generous tolerance only adds patterns, never loses one).
 _ZERO_RTOL = 1e-8
+#: Candidates (maximizers of the best patterns) an exact ReLU oracle call returns.
+_CANDIDATES = 32
 #: More hyperplanes than this through one ray (degenerate data): enumeration gives up and the
 #: heuristic runs instead.
 _MAX_TIES = 12
@@ -282,7 +284,8 @@ class ReluNeurons:
         Above this many candidate patterns the local-search heuristic replaces enumeration
         (``exact`` is then False).
     starts : int
-        Random starts of the heuristic.
+        Random starts of the heuristic per oracle call (split over the anchors, at least 2
+        each).
     seed : int
         Seed of the heuristic's starts.
     """
@@ -290,7 +293,7 @@ class ReluNeurons:
     activation = "relu"
 
     def __init__(self, X: Any, bias: bool = True, max_patterns: int = DEFAULT_MAX_PATTERNS,
-                 starts: int = 64, seed: int = 0):
+                 starts: int = 512, seed: int = 0):
         if not isinstance(bias, bool):
             raise ParameterError(f"bias must be True or False; got {bias!r}.")
         for name, value in (("max_patterns", max_patterns), ("starts", starts)):
@@ -351,17 +354,21 @@ class ReluNeurons:
             return self._spline(lam)
         found: list[tuple[float, np.ndarray, Cone | None]] = []
         if self._arrangements is not None:
-            for index, (anchor, arrangement) in enumerate(self._arrangements):
-                for value, z, pattern, sign in _pattern_maxima(arrangement, lam):
-                    found.append((value, self._neuron(arrangement.basis @ z, anchor),
-                                  _pattern_cone(arrangement.Z, arrangement.basis, anchor,
-                                                pattern, sign, index)))
+            for value, index, z, pattern, sign in _pattern_maxima(self._arrangements, lam,
+                                                                  _CANDIDATES):
+                anchor, arrangement = self._arrangements[index]
+                found.append((value, self._neuron(arrangement.basis @ z, anchor),
+                              _pattern_cone(arrangement.Z, arrangement.basis, anchor,
+                                            pattern, sign, index)))
         else:
             rng = np.random.default_rng(self.seed)
-            for anchor in self._anchors:
+            each = max(2, self.starts // len(self._anchors))
+            identity = np.eye(self.X.shape[1])
+            for index, anchor in enumerate(self._anchors):
                 Z = self._anchored(anchor)
-                for value, w in _local_search(Z, lam, self.starts, rng):
-                    found.append((value, self._neuron(w, anchor), None))
+                for value, w, pattern, sign in _local_search(Z, lam, each, rng):
+                    cone = _pattern_cone(Z, identity, anchor, pattern, sign, index)
+                    found.append((value, self._neuron(w, anchor), cone))
         return _result(found, self.exact, self.dim)
 
     def _spline(self, lam: np.ndarray) -> OracleResult:
@@ -471,21 +478,37 @@ def _cone_maximum(Z: np.ndarray, pattern: np.ndarray, g: np.ndarray) -> tuple[fl
     return value, (p / value if value > 0 else p)
 
 
-def _pattern_maxima(arrangement: _Arrangement, lam: np.ndarray
-                    ) -> list[tuple[float, np.ndarray, np.ndarray, float]]:
-    """For each candidate pattern and sign, ``max ±λ^T D_S Z w`` over the pattern's cone:
-    ``(value, maximizer, pattern, sign)``."""
-    Z = arrangement.Z
-    out = []
-    for pattern in arrangement.patterns:
-        g = Z.T @ np.where(pattern, lam, 0.0)
-        if not np.any(g):
+def _pattern_maxima(arrangements: Sequence[tuple[np.ndarray | None, _Arrangement]],
+                    lam: np.ndarray, keep: int
+                    ) -> list[tuple[float, int, np.ndarray, np.ndarray, float]]:
+    """The ``keep`` best ``max ±λ^T D_S Z w`` over the patterns' cones, as
+    ``(value, arrangement index, maximizer, pattern, sign)``.
+
+    ``||g_S||`` (``g_S = Z^T D_S λ``) bounds both signs' values (a projection is no longer than
+    its argument), so patterns are visited by decreasing ``||g_S||`` and the scan stops once
+    that bound is below the ``keep``-th value found: the maximum itself is never skipped."""
+    entries = []
+    for index, (_, arrangement) in enumerate(arrangements):
+        if arrangement.patterns.shape[0] == 0:
             continue
+        G = (arrangement.patterns * lam[None, :]) @ arrangement.Z        # (P, r)
+        norms = np.linalg.norm(G, axis=1)
+        entries.extend((float(norms[p]), index, p) for p in np.flatnonzero(norms > 0))
+    entries.sort(key=lambda item: -item[0])
+    best: list[tuple[float, int, np.ndarray, np.ndarray, float]] = []
+    for norm, index, p in entries:
+        if len(best) >= keep and norm <= best[-1][0]:
+            break
+        arrangement = arrangements[index][1]
+        pattern = arrangement.patterns[p]
+        g = arrangement.Z.T @ np.where(pattern, lam, 0.0)
         for sign in (1.0, -1.0):
-            value, z = _cone_maximum(Z, pattern, sign * g)
-            if value > 0:
-                out.append((value, z, pattern, sign))
-    return out
+            value, z = _cone_maximum(arrangement.Z, pattern, sign * g)
+            if value > 0 and (len(best) < keep or value > best[-1][0]):
+                best.append((value, index, z, pattern, sign))
+                best.sort(key=lambda item: -item[0])
+                del best[keep:]
+    return best
 
 
 def _pattern_cone(Z: np.ndarray, basis: np.ndarray, anchor: np.ndarray | None,
@@ -495,17 +518,18 @@ def _pattern_cone(Z: np.ndarray, basis: np.ndarray, anchor: np.ndarray | None,
                 anchor=anchor, sign=sign, key=(index, np.packbits(pattern).tobytes(), sign))
 
 
-def _local_search(Z: np.ndarray, lam: np.ndarray, starts: int,
-                  rng: np.random.Generator) -> list[tuple[float, np.ndarray]]:
+def _local_search(Z: np.ndarray, lam: np.ndarray, starts: int, rng: np.random.Generator
+                  ) -> list[tuple[float, np.ndarray, np.ndarray, float]]:
     """Heuristic: from random unit ``w``, move to the maximizer over the cone of the current
     pattern (the value never decreases: on ``K_S`` the objective is ``g_S^T w``) until the
-    pattern repeats. Finds local maxima only."""
+    pattern repeats. Finds local maxima only: ``(value, w, last pattern, sign)``."""
     n, d = Z.shape
     out = []
     for _ in range(starts):
         w = rng.standard_normal(d)
         w /= np.linalg.norm(w)
         sign = 1.0 if lam @ np.maximum(Z @ w, 0.0) >= 0 else -1.0
+        pattern = Z @ w >= 0
         for _ in range(50):
             pattern = Z @ w >= 0
             g = sign * (Z.T @ np.where(pattern, lam, 0.0))
@@ -514,7 +538,7 @@ def _local_search(Z: np.ndarray, lam: np.ndarray, starts: int,
                 w = new if value > 0 else w
                 break
             w = new
-        out.append((abs(float(lam @ np.maximum(Z @ w, 0.0))), w))
+        out.append((abs(float(lam @ np.maximum(Z @ w, 0.0))), w, pattern, sign))
     return out
 
 
