@@ -76,6 +76,7 @@ __all__ = [
     "dictionary_program",
     "exchange",
     "certify_two_layer_relu",
+    "certify_by_exchange",
     "DEFAULT_MAX_PATTERNS",
 ]
 
@@ -1052,8 +1053,6 @@ def certify_two_layer_relu(data: Dataset, beta: float | None, solver: str, bias:
     local-search heuristic beyond :data:`DEFAULT_MAX_PATTERNS`, when only the upper bound is
     claimed and ``certified`` is False).
     """
-    from cvxdual.certificate import Certificate, bound_gap
-
     if data.vector_output:
         raise UnsupportedError("family='relu' on data that is not rank one handles scalar "
                                "outputs only; pass y of shape (n,).")
@@ -1062,10 +1061,78 @@ def certify_two_layer_relu(data: Dataset, beta: float | None, solver: str, bias:
                                "data; the network has one neuron per active atom.")
     if beta is None:
         _require_distinct_inputs(data)
+    return _exchange_certificate(data, ReluNeurons(data.X, bias=bias, seed=seed), "relu",
+                                 beta, solver, rtol, atol, feas_tol, seed)
+
+
+def certify_by_exchange(X: Any, Y: Any, family: str = "relu", beta: float | None = None, *,
+                        bias: bool = True, seed: int = 0, solver: str | None = None,
+                        rtol: float = 1e-6, atol: float = 1e-10,
+                        feas_tol: float = 1e-7) -> Any:
+    """Certify a two-layer network by the exchange method, for any neuron family.
+
+    ``cvxdual.certify`` uses exact finite programs where they exist (§2, §4) and the exchange
+    method only for ReLU networks on general data; this runs the exchange method on any data,
+    e.g. to compare it with those exact values. No rescaling of the data is done.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    Y : array_like, shape (n,) or (n, k)
+        Vector outputs for ``family="linear"`` only.
+    family : {"linear", "relu"}
+    beta : float, optional
+        ``None``: minimum norm (2); ``beta > 0``: regularized (1).
+    bias : bool
+        ReLU only: unregularized hidden bias and free output intercept (Proposition 4.1).
+    seed : int
+        Seed of the random starting neurons.
+    solver : str, optional
+    rtol, atol, feas_tol : float
+        As in :func:`cvxdual.certify`.
+
+    Returns
+    -------
+    Certificate
+        ``training_value`` / ``dual_value`` are the bracket; ``iterations`` the steps.
+
+    Raises
+    ------
+    ParameterError
+        Unknown family, bad ``beta`` or tolerances.
+    """
+    from cvxdual.validation import check_beta
+
+    data = as_dataset(X, Y)
+    beta = check_beta(beta)
+    solver = check_solver(solver)
+    for name, value in (("atol", atol), ("feas_tol", feas_tol)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                np.isfinite(value) and value >= 0):
+            raise ParameterError(f"{name} must be a finite number >= 0; got {value!r}.")
+    rtol = _check_positive("rtol", rtol)
+    if family == "linear":
+        neurons: NeuronFamily = LinearNeurons(data.X)
+    elif family == "relu":
+        if beta is None:
+            _require_distinct_inputs(data)
+        neurons = ReluNeurons(data.X, bias=bias, seed=seed)
+    else:
+        raise ParameterError(f"the exchange method supports family 'linear' or 'relu'; got "
+                             f"{family!r}.")
+    return _exchange_certificate(data, neurons, family, beta, solver, rtol, atol, feas_tol,
+                                 seed)
+
+
+def _exchange_certificate(data: Dataset, family: NeuronFamily, name: str, beta: float | None,
+                          solver: str, rtol: float, atol: float, feas_tol: float,
+                          seed: int) -> Any:
+    from cvxdual.certificate import Certificate, bound_gap
+
     started = time.perf_counter()
-    family = ReluNeurons(data.X, bias=bias, seed=seed)
     result = exchange(family, data.targets, beta, seed=seed, rtol=rtol * 0.5, solver=solver)
     seconds = time.perf_counter() - started
+    relu = isinstance(family, ReluNeurons)
     reasons = [] if all(s == "optimal" for s in result.statuses[-1:]) else [
         f"last restricted solve ended with status {result.status!r}"]
     if not result.exact_oracle:
@@ -1078,27 +1145,33 @@ def certify_two_layer_relu(data: Dataset, beta: float | None, solver: str, bias:
     gap, rel_gap = bound_gap(result.upper, result.lower, rtol, atol, reasons)
     last = result.history[-1]
     checks = {"iterations": float(len(result.history)), "dictionary_neurons": float(last.neurons),
-              "violation": last.violation, "activation_patterns": float(family.pattern_count),
+              "cones": float(last.cones), "violation": last.violation,
               "oracle_exact": float(result.exact_oracle), "network_residual": result.residual}
-    oracle = ("exact oracle over every activation pattern" + (
-        " (hyperplanes through data points for the bias)" if bias else "")
-        if result.exact_oracle else "trivial bound 0 (heuristic oracle)")
+    if relu:
+        checks["activation_patterns"] = float(family.pattern_count)
+        oracle = ("exact oracle over every activation pattern" + (
+            " (hyperplanes through data points for the bias)" if family.bias else "")
+            if result.exact_oracle else "trivial bound 0 (heuristic oracle)")
+    else:
+        oracle = "exact oracle σ_max(X^T Λ) (Theorems 2.1, 2.4)"
     bounds = {"lower": f"dual objective of the restricted dual point scaled into exact "
                        f"feasibility by the {oracle}",
               "upper": "objective of the network over the exchange method's neurons"}
     network = result.network
+    dual = ("(39) two-layer ReLU dual, exact pattern oracle (Pilanci & Ergen 2020 convex "
+            "program)" if relu else "(5)/(12) semi-infinite dual, exact linear oracle")
     return Certificate(
-        family="relu", problem="minimum-norm (2)" if beta is None else "regularized (1)",
-        beta=beta, depth=2, loss="squared", vector_output=False,
+        family=name, problem="minimum-norm (2)" if beta is None else "regularized (1)",
+        beta=beta, depth=2, loss="squared", vector_output=data.vector_output,
         shape=(data.n, data.d, data.k), training_value=result.upper,
         primal_value=result.upper, dual_value=result.lower, gap=gap, rel_gap=rel_gap,
         certified=not reasons, reasons=tuple(reasons), network=network,
         network_source="exchange method", neurons=network.neurons, closed_form=None,
         primal_status=result.status, dual_status="not solved" if not result.exact_oracle
         else "exact oracle", solver=solver,
-        references={"primal": "dictionary_program, (40) over the exchange method's neurons",
-                    "dual": "(39) two-layer ReLU dual, exact pattern oracle (Pilanci & Ergen "
-                            "2020 convex program)"},
+        references={"primal": "dictionary_program, (18)/(40) over the exchange method's "
+                              "neurons and cones",
+                    "dual": dual},
         bounds=bounds, timings={"primal": seconds, "dual": 0.0}, checks=checks,
         tolerances={"rtol": rtol, "atol": atol, "feas_tol": feas_tol},
         iterations=tuple(step.to_dict() for step in result.history))

@@ -353,3 +353,25 @@ def test_degenerate_grid_data():
     assert result.lower <= ref * (1 + WEAK_RTOL)
     assert result.upper == pytest.approx(ref, rel=VALUE_RTOL)
     assert result.neurons.shape == (3, result.network.widths[0])
+
+
+@pytest.mark.parametrize(("family", "output", "beta"), [
+    ("linear", "scalar", None), ("linear", "vector", 0.5), ("relu", "spline", None)])
+def test_certify_by_exchange(family, output, beta):
+    rng = np.random.default_rng(17)
+    if output == "spline":
+        x = np.sort(rng.uniform(0, 3, 9))
+        X, Y = x[:, None], np.cos(3 * x)
+        ref = cvxdual.certify(X, Y, family="relu").training_value
+    else:
+        X = rng.standard_normal((7, 11))
+        Y = rng.standard_normal(7) if output == "scalar" else rng.standard_normal((7, 2))
+        ref = min_norm_reference(X, Y) if beta is None else fista_reference(X, Y, beta)[0]
+    cert = si.certify_by_exchange(X, Y, family, beta, seed=5)
+    assert cert.certified, cert.reasons
+    assert cert.training_value == pytest.approx(ref, rel=VALUE_RTOL)
+    assert cert.dual_value <= ref * (1 + WEAK_RTOL)
+    assert cert.network.objective(X, Y, beta) == pytest.approx(cert.training_value, rel=1e-12)
+    assert cert.iterations and cert.family == family
+    with pytest.raises(cvxdual.ParameterError, match="linear' or 'relu"):
+        si.certify_by_exchange(X, Y, "deep-linear")
