@@ -62,6 +62,18 @@ def _wide(rng: np.random.Generator, n: int, d: int, k: int | None):
     return rng.standard_normal((n, d)), rng.standard_normal(n if k is None else (n, k))
 
 
+def _signs(data: tuple[np.ndarray, np.ndarray]):
+    """Labels ±1 for the logistic and hinge losses."""
+    X, Y = data
+    return X, np.where(Y > 0, 1.0, -1.0)
+
+
+def _one_hot(data: tuple[np.ndarray, np.ndarray]):
+    """One-hot labels (the largest target per row) for the cross-entropy loss."""
+    X, Y = data
+    return X, np.eye(Y.shape[1])[Y.argmax(axis=1)]
+
+
 @dataclass(frozen=True)
 class Example:
     """A seeded tour example: ``make`` draws ``(X, Y)`` from a generator."""
@@ -72,6 +84,7 @@ class Example:
     beta: float | None = None
     depth: int = 2
     bounds_only: bool = False
+    loss: str = "squared"
 
 
 EXAMPLES: list[Example] = [
@@ -96,6 +109,16 @@ EXAMPLES: list[Example] = [
     Example("relu", "L=3, rank-one d=10, beta=0.1", lambda g: _rank_one(g, 30, 10), 0.1,
             depth=3),
     Example("relu", "L=5, 1-D, beta=0.1", lambda g: _spline(g, 20), 0.1, depth=5),
+    Example("linear", "scalar, logistic, beta=1",
+            lambda g: _signs(_planted(g, 100, 20, None, 0.5)), 1.0, loss="logistic"),
+    Example("linear", "scalar, hinge, beta=1",
+            lambda g: _signs(_planted(g, 100, 20, None, 0.5)), 1.0, loss="hinge"),
+    Example("linear", "vector k=5, huber, beta=1", lambda g: _planted(g, 100, 20, 5, 0.5), 1.0,
+            loss="huber"),
+    Example("linear", "k=5, cross-entropy, beta=1",
+            lambda g: _one_hot(_planted(g, 100, 20, 5, 0.5)), 1.0, loss="cross-entropy"),
+    Example("relu", "L=2, 1-D, logistic, beta=0.05", lambda g: _signs(_spline(g, 12)), 0.05,
+            loss="logistic"),
 ]
 
 
@@ -106,7 +129,7 @@ def run_tour(seed: int = 0) -> list[TourRow]:
         X, Y = example.make(np.random.default_rng([seed, index]))
         start = time.perf_counter()
         certificate = certify(X, Y, family=example.family, beta=example.beta,
-                              depth=example.depth)
+                              depth=example.depth, loss=example.loss)
         rows.append(TourRow(example.family, example.form, certificate,
                             time.perf_counter() - start, example.bounds_only))
     return rows
