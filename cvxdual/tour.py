@@ -113,6 +113,8 @@ EXAMPLES: list[Example] = [
             lambda g: _signs(_planted(g, 100, 20, None, 0.5)), 1.0, loss="logistic"),
     Example("linear", "scalar, hinge, beta=1",
             lambda g: _signs(_planted(g, 100, 20, None, 0.5)), 1.0, loss="hinge"),
+    Example("linear", "scalar, absolute, beta=1", lambda g: _planted(g, 100, 20, None, 0.5), 1.0,
+            loss="absolute"),
     Example("linear", "vector k=5, huber, beta=1", lambda g: _planted(g, 100, 20, 5, 0.5), 1.0,
             loss="huber"),
     Example("linear", "k=5, cross-entropy, beta=1",
