@@ -11,9 +11,11 @@ plus ``λ^T 1 = 0`` when the network has a free output intercept. Their primals 
 (Radon measure) problems (18)/(40): ``min ||μ||_TV s.t. ∫ φ(w) dμ(w) = y``. The proof of
 Theorem 2.1 discretizes the neuron set; the **exchange method** does so adaptively:
 
-1. solve the ℓ1 (group-ℓ1 for vector outputs) program over the current neurons
-   (:func:`dictionary_program`); its network is real, so its objective — recomputed in NumPy from
-   the weights — is an **upper bound**;
+1. solve the ℓ1 (group-ℓ1 for vector outputs) program over the current neurons and the
+   :class:`Cone` blocks the oracle has returned (:func:`dictionary_program`; with ReLU cones it
+   is the convex program of Pilanci & Ergen restricted to the patterns found so far, with linear
+   neurons the single cone is Theorem 2.2's ``||v||_2`` / ``||V||_*``); its network is real, so
+   its objective — recomputed in NumPy from the weights — is an **upper bound**;
 2. ask the family's oracle for ``Ω(λ) = max_{||w||<=1} |λ^T φ(w)|`` at the restricted dual point;
    ``λ`` scaled by ``bound / Ω(λ)`` is exactly feasible for the semi-infinite dual, so its
    objective is a **lower bound** by weak duality — valid only when the oracle is exact;
@@ -829,10 +831,20 @@ def exchange(family: NeuronFamily, Y: Any, beta: float | None = None, *,
         eta = (solution.variables["intercept"].reshape(data.k) if family.intercept
                else np.zeros(data.k))
         if beta is None:
+            lam = -solution.duals["fit"].reshape(data.n, data.k)
+            raw = _network(family, used, _prune(alpha), eta, data.vector_output)
             alpha, eta = _polish_interpolation(family.features(used), Yt, _prune(alpha), eta,
                                                family.intercept)
-            lam = -solution.duals["fit"].reshape(data.n, data.k)
             network = _network(family, used, alpha, eta, data.vector_output)
+            # The least-squares correction can be large when the active features are nearly
+            # dependent; a simplex vertex over the same neurons interpolates on a basis.
+            if not data.vector_output:
+                limit = (network.objective(data.X, data.targets) if
+                         network.interpolation_residual(data.X, data.targets) <= 1e-9
+                         else math.inf)
+                sparse = _vertex_network(family, raw, data, None, limit)
+                if sparse is not None:
+                    network = sparse[1]
         else:
             # The dual optimum of the regularized program is its residual (any λ is valid),
             # taken before pruning, which shifts it by the pruned weights.
@@ -926,12 +938,14 @@ def _measure(family: NeuronFamily, W: np.ndarray, cones: Sequence[Cone],
 
 
 def _vertex_network(family: NeuronFamily, network: Network, data: Dataset,
-                    beta: float | None) -> tuple[float, Network, float] | None:
+                    beta: float | None, limit: float | None = None
+                    ) -> tuple[float, Network, float] | None:
     """A network on at most ``n`` of the same neurons with the same outputs and no larger
     ``||α||_1``: a simplex vertex (HiGHS) of ``min ||α||_1 s.t. Φ α + η = f`` with ``f`` the
     network's outputs. Interior-point solutions spread small weights over every neuron;
     objectives depend on ``α`` only through ``f`` and ``||α||_1``, so the vertex is as good and
-    sparse. None when the LP fails or its network is not better."""
+    sparse. None when the LP fails or its network's objective exceeds ``limit`` (by default
+    that of ``network``)."""
     from scipy.optimize import linprog
 
     columns = _neuron_columns(network)
@@ -956,7 +970,7 @@ def _vertex_network(family: NeuronFamily, network: Network, data: Dataset,
     value = candidate.objective(data.X, data.targets, beta)
     residual = 0.0 if beta is not None else candidate.interpolation_residual(data.X,
                                                                              data.targets)
-    old = network.objective(data.X, data.targets, beta)
+    old = network.objective(data.X, data.targets, beta) if limit is None else limit
     if value > old * (1 + 1e-12) or (beta is None and residual > 1e-9):
         return None
     return value, candidate, residual

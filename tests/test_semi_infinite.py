@@ -375,3 +375,27 @@ def test_certify_by_exchange(family, output, beta):
     assert cert.iterations and cert.family == family
     with pytest.raises(cvxdual.ParameterError, match="linear' or 'relu"):
         si.certify_by_exchange(X, Y, "deep-linear")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(8))
+def test_battery_general_relu_brackets_contain_the_optimum(seed):
+    """Random starts on random data: every bracket closes and contains the Pilanci–Ergen value
+    (instances whose sampled patterns miss a region are drawn again)."""
+    rng = np.random.default_rng(2000 + seed)
+    checked = 0
+    for d, n in ((2, 7), (3, 6)):
+        for bias in (True, False):
+            while True:
+                X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+                patterns = sampled_patterns(X, bias, 50000, seed)
+                if patterns.shape[0] == region_count(n, d, bias):
+                    break
+            patterns = patterns[patterns.any(axis=1)]
+            for beta in (None, 0.1):
+                ref = pilanci_ergen(X, y, beta, bias, patterns)
+                result = si.exchange(si.ReluNeurons(X, bias=bias), y, beta, seed=seed)
+                assert result.closed and result.rel_gap <= GAP
+                assert result.lower <= ref * (1 + WEAK_RTOL) <= result.upper * (1 + 2 * WEAK_RTOL)
+                checked += 1
+    assert checked == 8
