@@ -96,8 +96,8 @@ class Certificate:
     tolerances : dict
         ``rtol``, ``atol``, ``feas_tol`` used.
     iterations : tuple of dict
-        The exchange method's steps (``cvxdual.semi_infinite``), in the units where the problem
-        was solved; empty for certificates that solve one program.
+        The exchange method's steps (``cvxdual.semi_infinite``) with their bounds ``upper`` and
+        ``lower`` as training values; empty for certificates that solve one program.
     """
 
     family: str
@@ -334,7 +334,10 @@ def _unscale(certificate: Certificate, data: Dataset, beta: float | None, scale_
         primal_value=certificate.primal_value * factor, dual_value=dual_value, gap=gap,
         rel_gap=gap / scale if scale > 0 else 0.0, network=network,
         closed_form=None if certificate.closed_form is None else certificate.closed_form * factor,
-        checks=checks, timings=dict(certificate.timings))
+        checks=checks, timings=dict(certificate.timings),
+        iterations=tuple({**step, "upper": step["upper"] * factor,
+                          "lower": None if step["lower"] is None else step["lower"] * factor}
+                         for step in certificate.iterations))
 
 
 def _certify_two_layer_linear(data: Dataset, beta: float | None, solver: str, rtol: float,

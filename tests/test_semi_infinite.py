@@ -141,6 +141,10 @@ def test_certify_relu_on_general_data(general_references, case):
         cert = cvxdual.certify(3.0 * X, 2.0 * y, family="relu", bias=bias)
         assert cert.certified, cert.reasons
         assert cert.training_value == pytest.approx(ref * 2.0 / 3.0, rel=VALUE_RTOL)
+        # The recorded steps are training values in the user's units too.
+        assert max(step["lower"] for step in cert.iterations) == pytest.approx(
+            cert.dual_value, rel=1e-12)
+        assert min(step["upper"] for step in cert.iterations) >= ref * 2.0 / 3.0 * (1 - 1e-8)
         assert cert.dual_value <= cert.training_value * (1 + WEAK_RTOL)
     cert = cvxdual.certify(X, y, family="relu", beta=beta, bias=bias)
     assert cert.certified, cert.reasons
