@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cvxdual.certificate import Certificate, certify
+from cvxdual.semi_infinite import certify_by_exchange
 
 __all__ = ["TourRow", "Example", "EXAMPLES", "run_tour", "format_table"]
 
@@ -85,6 +86,9 @@ class Example:
     depth: int = 2
     bounds_only: bool = False
     loss: str = "squared"
+    #: Solve through the exchange method on the semi-infinite dual (:mod:`cvxdual.semi_infinite`)
+    #: instead of the family's exact programs.
+    exchange: bool = False
 
 
 EXAMPLES: list[Example] = [
@@ -119,6 +123,11 @@ EXAMPLES: list[Example] = [
             loss="huber"),
     Example("linear", "k=5, cross-entropy, beta=1",
             lambda g: _one_hot(_planted(g, 100, 20, 5, 0.5)), 1.0, loss="cross-entropy"),
+    Example("linear", "scalar, min-norm, exchange method", lambda g: _wide(g, 12, 20, None),
+            exchange=True),
+    Example("relu", "L=2, 1-D spline, exchange method", lambda g: _spline(g, 20), exchange=True),
+    Example("relu", "L=2, general d=2 n=12, min-norm", lambda g: _wide(g, 12, 2, None)),
+    Example("relu", "L=2, general d=3 n=10, beta=0.1", lambda g: _wide(g, 10, 3, None), 0.1),
     Example("relu", "L=2, 1-D, logistic, beta=0.05", lambda g: _signs(_spline(g, 12)), 0.05,
             loss="logistic"),
 ]
@@ -130,8 +139,11 @@ def run_tour(seed: int = 0) -> list[TourRow]:
     for index, example in enumerate(EXAMPLES):
         X, Y = example.make(np.random.default_rng([seed, index]))
         start = time.perf_counter()
-        certificate = certify(X, Y, family=example.family, beta=example.beta,
-                              depth=example.depth, loss=example.loss)
+        if example.exchange:
+            certificate = certify_by_exchange(X, Y, example.family, example.beta)
+        else:
+            certificate = certify(X, Y, family=example.family, beta=example.beta,
+                                  depth=example.depth, loss=example.loss)
         rows.append(TourRow(example.family, example.form, certificate,
                             time.perf_counter() - start, example.bounds_only))
     return rows
