@@ -197,7 +197,9 @@ def _two_layer(data: Dataset, beta: float | None, rtol: float, atol: float, feas
             primal_status = (f"{status}: accelerated proximal gradient with singular-value "
                              f"thresholding, {result.iterations} iterations, relative gap "
                              f"{result.rel_gap:.1e} at the scaled residual")
-            if has_orthonormal_columns(X):
+            # X^T X = I needs every singular value at 1: test that first, for free.
+            if basis.rank == data.d and np.all(np.abs(basis.s - 1.0) <= 1e-6) and \
+                    has_orthonormal_columns(X):
                 closed_form = two_layer_regularized_orthonormal(data, beta)[0]
         else:
             Z = regularized_scalar_coefficients(basis, beta)[:, None]
