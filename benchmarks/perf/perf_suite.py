@@ -449,7 +449,8 @@ def _markdown(results: dict[str, Any]) -> str:
         "## Scaling (scalar regularized, beta = 1)", "",
         f"Peak memory: {sc['memory_note']}. Slopes of log time: {sc['slope_time_n']:.2f} in n, "
         f"{sc['slope_time_d']:.2f} in d; of log peak memory: {sc['slope_memory_n']:.2f} in n.",
-        "", "| n | d | median s | peak RSS (MB) | RSS with data only (MB) | certified | load |",
+        "", "| n | d | median s | peak RSS (MB) | peak before this certify, data made (MB) "
+            "| certified | load |",
         "|---:|---:|---:|---:|---:|---|---|"]
     for row in sc["by_d"] + sc["by_n"]:
         lines.append(f"| {row['n']} | {row['d']} | {row['seconds']:.3f} | "
