@@ -8,6 +8,7 @@ are kept but marked (``Solution.accurate`` is False) and never certify.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 
@@ -34,13 +35,20 @@ _INFEASIBLE = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE)
 _UNBOUNDED = (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE)
 
 
+@functools.lru_cache(maxsize=1)
+def _installed_solvers() -> tuple[str, ...]:
+    # CVXPY retries every solver import on each call (~8 ms), more than a whole fast-path
+    # certificate takes; what is installed does not change while the process runs.
+    return tuple(cp.installed_solvers())
+
+
 def check_solver(solver: str | None) -> str:
     """Return an installed CVXPY solver name (``DEFAULT_SOLVER`` when ``solver`` is None)."""
     name = DEFAULT_SOLVER if solver is None else solver
     if not isinstance(name, str):
         raise ParameterError(f"solver must be a CVXPY solver name such as 'CLARABEL'; got "
                              f"{solver!r}.")
-    installed = cp.installed_solvers()
+    installed = _installed_solvers()
     if name.upper() not in installed:
         raise ParameterError(f"solver {name!r} is not installed; installed solvers: "
                              f"{', '.join(installed)}.")
