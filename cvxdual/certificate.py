@@ -36,6 +36,7 @@ from cvxdual.extract import (
 )
 from cvxdual.families import linear
 from cvxdual.fast import two_layer_min_norm_value, two_layer_regularized_value
+from cvxdual.losses import Loss
 from cvxdual.network import Network
 from cvxdual.solve import check_solver, solve
 from cvxdual.validation import check_beta, check_depth, check_family, check_loss
@@ -193,7 +194,7 @@ class Certificate:
 
 
 def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, depth: int = 2,
-            loss: str = "squared", solver: str | None = None, *, method: str = "auto",
+            loss: str | Loss = "squared", solver: str | None = None, *, method: str = "auto",
             widths: Sequence[int] | None = None, bias: bool = True, rtol: float = DEFAULT_RTOL,
             atol: float = DEFAULT_ATOL, feas_tol: float = DEFAULT_FEAS_TOL) -> Certificate:
     """Certify the global optimum of a (non-convex) network training problem.
@@ -211,8 +212,10 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     depth : int
         Number of weight layers ``L`` (2 for ``family="linear"``; any ``L >= 2`` for
         ``"deep-linear"``).
-    loss : str
-        Training loss (``"squared"``; others, Theorem A.1: :mod:`cvxdual.loss_certificate`).
+    loss : str or Loss
+        Training loss: ``"squared"`` or another name of :data:`cvxdual.validation.LOSSES`
+        (Theorem A.1, :mod:`cvxdual.loss_certificate`), or a loss object from
+        :func:`cvxdual.losses.get_loss` to set its parameters (``get_loss("huber", delta=0.5)``).
     solver : str, optional
         CVXPY solver, Clarabel by default (used by ``method="cvxpy"`` only).
     method : {"auto", "cvxpy", "fast"}
@@ -249,7 +252,10 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     data = as_dataset(X, Y)
     family = check_family(family)
     depth = check_depth(depth, family)
-    loss = check_loss(loss)
+    # A loss object (e.g. get_loss("huber", delta=0.5)) carries its parameters; a name takes
+    # the defaults.
+    loss_object = loss if isinstance(loss, Loss) else None
+    loss = check_loss(loss.name if loss_object is not None else loss)
     beta = check_beta(beta)
     solver_name = check_solver(solver)
     for name, tol in (("rtol", rtol), ("atol", atol), ("feas_tol", feas_tol)):
@@ -274,8 +280,9 @@ def certify(X: Any, Y: Any, family: str = "linear", beta: float | None = None, d
     if loss != "squared":
         from cvxdual.loss_certificate import certify_loss
 
-        return certify_loss(data, data.targets, loss, beta, family, depth, solver_name,
-                            widths=widths, bias=bias, rtol=rtol, atol=atol, feas_tol=feas_tol)
+        return certify_loss(data, data.targets, loss_object or loss, beta, family, depth,
+                            solver_name, widths=widths, bias=bias, rtol=rtol, atol=atol,
+                            feas_tol=feas_tol)
     # Solve in units where ||X||_2 = ||Y||_F = 1: solver tolerances are absolute as well as
     # relative, so data scaled by 1e6 or 1e-6 would otherwise stop early (or never).
     scale_x = float(np.linalg.norm(data.X, 2)) or 1.0

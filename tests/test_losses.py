@@ -572,3 +572,23 @@ def test_cli_logistic_end_to_end_and_bad_labels(tmp_path, capsys):
     assert cli.main([*args, str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "map 0 to -1" in err
+
+
+@pytest.mark.parametrize("output", ["scalar", "vector"])
+def test_certify_takes_loss_objects_with_their_parameters(output):
+    """``certify(loss=get_loss("huber", delta=δ))`` uses that δ: with every residual inside
+    ``|r| <= δ`` Huber is ``½ r²``, so the optimum at ``β`` is half the squared-loss optimum at
+    ``2β`` (an independent value, from the squared-loss path)."""
+    rng = np.random.default_rng(41)
+    X = rng.standard_normal((30, 8))
+    Y = X @ rng.standard_normal((8,) if output == "scalar" else (8, 3))
+    Y = Y + rng.standard_normal(Y.shape)
+    wide = cvxdual.certify(X, Y, beta=1.0, loss=get_loss("huber", delta=1e3))
+    squared = cvxdual.certify(X, Y, beta=2.0)
+    assert wide.certified and squared.certified
+    assert wide.loss == "huber"
+    np.testing.assert_allclose(wide.training_value, 0.5 * squared.training_value, rtol=1e-6)
+    narrow = cvxdual.certify(X, Y, beta=1.0, loss=get_loss("huber", delta=0.5))
+    default = cvxdual.certify(X, Y, beta=1.0, loss="huber")          # δ = 1
+    assert narrow.certified and default.certified
+    assert narrow.training_value < default.training_value < wide.training_value
