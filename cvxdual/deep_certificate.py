@@ -36,7 +36,12 @@ from cvxdual.certificate import (
     status_reasons,
 )
 from cvxdual.data import Dataset
-from cvxdual.extract import deep_linear_network, negligible_singular_value, network_from_dual
+from cvxdual.extract import (
+    deep_linear_network,
+    first_layer_directions,
+    negligible_singular_value,
+    network_from_dual,
+)
 from cvxdual.families import deep_linear
 from cvxdual.fast import (
     deep_linear_min_norm_value,
@@ -133,7 +138,7 @@ def _regularized_rank_one(data: Dataset, depth: int, beta: float, solver: str,
     return dataclasses.replace(
         scalar, vector_output=True, shape=(data.n, data.d, data.k), training_value=upper,
         dual_value=lower, gap=gap, rel_gap=rel_gap, certified=not reasons,
-        reasons=tuple(reasons), network=network, neurons=network.neurons,
+        reasons=tuple(reasons), network=network, neurons=first_layer_directions(network),
         closed_form=None if scalar.closed_form is None or distance > 0 else scalar.closed_form,
         bounds=bounds, checks=checks)
 
@@ -142,7 +147,7 @@ def _replace(certificate: Certificate, **changes: object) -> Certificate:
     import dataclasses
 
     network = changes.get("network", certificate.network)
-    return dataclasses.replace(certificate, neurons=network.neurons, **changes)
+    return dataclasses.replace(certificate, neurons=first_layer_directions(network), **changes)
 
 
 def _min_norm(data: Dataset, depth: int, solver: str, widths: Sequence[int] | None,
@@ -353,7 +358,7 @@ def _certificate(data: Dataset, depth: int, beta: float | None, upper: float,
         shape=(data.n, data.d, data.k), training_value=upper, primal_value=primal_value,
         dual_value=lower, gap=gap, rel_gap=rel_gap, certified=not reasons,
         reasons=tuple(reasons), network=network, network_source=source,
-        neurons=network.neurons, closed_form=closed, primal_status=primal_status,
+        neurons=first_layer_directions(network), closed_form=closed, primal_status=primal_status,
         dual_status=dual_status, solver=solver,
         references={"primal": primal_reference, "dual": dual_reference}, bounds=bounds,
         timings=dict(timings), checks=checks,

@@ -30,6 +30,7 @@ __all__ = [
     "balance_two_layer",
     "two_layer_network",
     "deep_linear_network",
+    "first_layer_directions",
     "relu_network",
     "network_from_dual",
 ]
@@ -261,6 +262,33 @@ def network_from_dual(data: Dataset, lam: np.ndarray, beta: float | None,
         M = nuclear_least_squares(data.X @ Q, data.Y, beta, start=Q.T @ pinv_residual)
         V = Q @ M
     return two_layer_network(V, data.vector_output, negligible_singular_value(data)), points
+
+
+def first_layer_directions(network: Network, rtol: float = RANK_RTOL) -> np.ndarray:
+    """The distinct unit-norm neuron directions of a linear network's first layer.
+
+    The balanced deep networks (21), (24), (26) have ``W_1 = Σ_i s_i u_i ρ_i^T`` with orthonormal
+    ``ρ_i``, so their ``m_1`` columns are combinations of a few directions ``u_i`` (one for scalar
+    outputs, Theorem 3.1): the extreme points. They are the left singular vectors of ``W_1`` whose
+    singular values exceed ``rtol`` times the largest.
+
+    Parameters
+    ----------
+    network : Network
+        First layer ``W_1`` of shape ``(d, m_1)``.
+    rtol : float
+        Relative threshold on the singular values of ``W_1``.
+
+    Returns
+    -------
+    ndarray, shape (d, r)
+        Orthonormal columns, ``r = rank(W_1)`` (``r = 0`` for the zero network).
+    """
+    W1 = network.weights[0]
+    if W1.shape[1] == 0 or not np.any(W1):
+        return np.zeros((W1.shape[0], 0))
+    U, singular, _ = np.linalg.svd(W1, full_matrices=False)
+    return U[:, singular > rtol * singular[0]].copy()
 
 
 def relu_network(c: np.ndarray, a0: np.ndarray, alpha: np.ndarray, intercept: float, depth: int,

@@ -35,7 +35,7 @@ import numpy as np
 from cvxdual.certificate import Certificate, _unscale, bound_gap
 from cvxdual.data import RANGE_TOL, Dataset, as_dataset
 from cvxdual.errors import ParameterError, UnsupportedError
-from cvxdual.extract import deep_linear_network, linear_oracle
+from cvxdual.extract import deep_linear_network, first_layer_directions, linear_oracle
 from cvxdual.fast import (
     RowBasis,
     deep_linear_regularized_scalar,
@@ -145,7 +145,8 @@ def certify_fast(data: Dataset, family: str = "linear", depth: int = 2,
                 V = np.atleast_1d(end_to_end(network)).reshape(data.d, data.k)
                 network = deep_linear_network(V, 2, data.vector_output, widths=widths)
             certificate = dataclasses.replace(certificate, family="deep-linear",
-                                              network=network, neurons=network.neurons)
+                                              network=network,
+                                              neurons=first_layer_directions(network))
         return certificate, state
     return _deep(data, depth, beta, widths, rtol, atol, feas_tol), None
 
@@ -327,7 +328,7 @@ def _deep_certificate(data: Dataset, depth: int, beta: float | None, network: Ne
         shape=(data.n, data.d, data.k), training_value=upper, primal_value=primal_value,
         dual_value=lower, gap=gap, rel_gap=rel_gap, certified=not reasons,
         reasons=tuple(reasons), network=network, network_source="primal",
-        neurons=network.neurons, closed_form=None, primal_status=primal_status,
+        neurons=first_layer_directions(network), closed_form=None, primal_status=primal_status,
         dual_status=dual_status, solver="numpy", references=references, bounds=bounds,
         timings={}, checks=checks, tolerances={"rtol": rtol, "atol": atol, "feas_tol": feas_tol})
 

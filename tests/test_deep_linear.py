@@ -1034,3 +1034,24 @@ def test_lemma_3_1_objective_has_the_factor_two(depth):
     assert structure.lemma_3_1_objective(unbalanced) == pytest.approx(cert.training_value,
                                                                       rel=1e-12)
     assert unbalanced.regularizer() > cert.training_value * (1 + 1e-3)
+
+
+@pytest.mark.parametrize("method", ["auto", "cvxpy"])
+@pytest.mark.parametrize(("k", "widths"), [(None, (50, 30, 40)), (3, (50, 30, 40)),
+                                           (None, (7,))])
+def test_neurons_are_the_distinct_extreme_points(method, k, widths):
+    """Wide balanced layers repeat a few directions; ``neurons`` lists each once: for scalar
+    outputs the single direction of ``X⁺y`` (Theorem 3.1), for vector outputs an orthonormal
+    basis of the row space of ``(X⁺Y)ᵀ``, i.e. the left singular vectors of ``X⁺Y``."""
+    rng = np.random.default_rng(90)
+    X = rng.standard_normal((12, 20))
+    Y = rng.standard_normal(12 if k is None else (12, k))
+    cert = cvxdual.certify(X, Y, family="deep-linear", depth=len(widths) + 1, widths=widths,
+                           method=method)
+    assert cert.certified
+    V = (np.linalg.pinv(X) @ Y).reshape(20, -1)
+    U = np.linalg.svd(V, full_matrices=False)[0][:, : min(V.shape)]
+    assert cert.neurons.shape == U.shape
+    np.testing.assert_allclose(cert.neurons.T @ cert.neurons, np.eye(U.shape[1]), atol=1e-10)
+    # Same subspace: the projection of each optimal direction onto the neurons' span is whole.
+    np.testing.assert_allclose(np.linalg.norm(cert.neurons.T @ U, axis=0), 1.0, atol=1e-6)
