@@ -400,8 +400,8 @@ def _markdown(results: dict[str, Any]) -> str:
         f"Machine: {m['platform']}, {m['cpus']} CPUs ({m['cpus_usable']} usable), Python "
         f"{m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}, CVXPY {m['cvxpy']}, Clarabel "
         f"{m['clarabel']}. Load average (1 min) at start {m['loadavg_start'][0]:.2f}, at end "
-        f"{m['loadavg_end'][0]:.2f}; the machine was shared with other test runs, so each row "
-        f"records its own load and compares methods measured side by side. Size "
+        f"{m['loadavg_end'][0]:.2f}; each row records its own load (a busy second core slows "
+        f"both sides) and compares methods measured side by side, alternating run by run. Size "
         f"`{results['size']}`, medians of {results['repeats']} runs. Command: "
         f"`{results['command']}`.", "",
         "| comparison | cvxdual (s) | other (s) | ratio | target | met | load (1 min) |",
@@ -444,8 +444,11 @@ def _markdown(results: dict[str, Any]) -> str:
            f"certify, ending {max(t['train_defaults_rel_gaps']):.1e} (worst, relative) above "
            f"the optimum." if t.get("train_defaults_s") else "n/a (no trainer).")
         + " cvxdual's fastest certify here took "
-        f"{min(t['cvxdual_times']):.4f} s (median {t['cvxdual_s']:.4f} s): small BLAS calls "
-        f"slow down most when the other core is busy.", "",
+        f"{min(t['cvxdual_times']):.4f} s (median {t['cvxdual_s']:.4f} s), almost all of it the "
+        f"accelerated proximal-gradient loop that drives the duality gap to 1e-8 relative (tens "
+        f"of iterations, one small SVD each): a certificate to 1e-8 costs more than an L-BFGS "
+        f"run stopped the moment it is within 1e-4, which is why the 10x target is " +
+        ("met." if t["met"] else "missed here."), "",
         "## Scaling (scalar regularized, beta = 1)", "",
         f"Peak memory: {sc['memory_note']}. Slopes of log time: {sc['slope_time_n']:.2f} in n, "
         f"{sc['slope_time_d']:.2f} in d; of log peak memory: {sc['slope_memory_n']:.2f} in n.",
