@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output folder (default: the suite's results/ folder)")
     bench.add_argument("--size", default="full", choices=("tiny", "full"),
                        help="tiny: a seconds-long smoke run; full: the reported sizes")
+    bench.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="tasks run at a time (task suites such as paper; default 1)")
+    bench.add_argument("--backend", default=None, choices=("loky", "dask"),
+                       help="loky: local worker processes (default); dask: a Dask cluster")
+    bench.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786 "
+                            "(implies --backend dask; without it dask starts a local cluster)")
+    bench.add_argument("--no-resume", dest="resume", action="store_false",
+                       help="run every task again instead of reusing finished results")
 
     net = commands.add_parser(
         "certify-network", help="how far a given network is from the certified optimum",
@@ -131,16 +140,19 @@ def _tour(args: argparse.Namespace) -> int:
     return EXIT_CERTIFIED if all(r.passed for r in rows) else EXIT_NOT_CERTIFIED
 
 
-#: Benchmark suite name -> its script under the source tree's ``benchmarks/`` folder; each
-#: script defines ``run(out: pathlib.Path | None, size: str) -> bool`` (True: targets met).
-_BENCH_SUITES = {"perf": "perf/perf_suite.py"}
+#: Benchmark suite name -> its script under the source tree's ``benchmarks/`` folder. A script
+#: defines either ``TASKS`` (name -> ``task(out_dir, size) -> dict``, run in parallel and
+#: resumably by :func:`cvxdual.runner.run_tasks`, then ``write_index(out, results)`` if present)
+#: or ``run(out: pathlib.Path | None, size: str) -> bool`` (True: targets met), run as is in
+#: this process: timings must not share the cores.
+_BENCH_SUITES = {"perf": "perf/perf_suite.py", "paper": "paper/suite.py"}
 
 
 def _bench(args: argparse.Namespace) -> int:
     import importlib.util
     from pathlib import Path
 
-    from cvxdual.errors import UnsupportedError
+    from cvxdual.errors import ParameterError, UnsupportedError
 
     script = Path(__file__).resolve().parents[1] / "benchmarks" / _BENCH_SUITES[args.suite]
     if not script.is_file():
@@ -150,8 +162,25 @@ def _bench(args: argparse.Namespace) -> int:
     spec = importlib.util.spec_from_file_location(f"cvxdual_bench_{args.suite}", script)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
-    met = module.run(None if args.out is None else Path(args.out), args.size)
-    return EXIT_CERTIFIED if met else EXIT_NOT_CERTIFIED
+    backend = args.backend or ("dask" if args.scheduler is not None else "loky")
+    if not hasattr(module, "TASKS"):
+        if args.jobs != 1 or args.backend is not None or args.scheduler is not None:
+            raise ParameterError(f"suite {args.suite!r} is one timed run on all cores; drop "
+                                 f"--jobs, --backend and --scheduler (they apply to task "
+                                 f"suites such as paper).")
+        met = module.run(None if args.out is None else Path(args.out), args.size)
+        return EXIT_CERTIFIED if met else EXIT_NOT_CERTIFIED
+
+    from cvxdual.runner import run_tasks, summarize
+
+    out = Path(args.out) if args.out is not None else script.parent / "results"
+    records = run_tasks(module.TASKS, out, args.size, jobs=args.jobs, backend=backend,
+                        scheduler=args.scheduler, resume=args.resume)
+    print(summarize(records))
+    write_index = getattr(module, "write_index", None)
+    if write_index is not None:
+        print(f"index: {write_index(out, [r['result'] for r in records if r['ok']])}")
+    return EXIT_CERTIFIED if all(r["ok"] for r in records) else EXIT_NOT_CERTIFIED
 
 
 def _certify_network(args: argparse.Namespace) -> int:
