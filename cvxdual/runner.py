@@ -98,6 +98,13 @@ def _load(path: str) -> types.ModuleType:
     return module
 
 
+def _failure(name: str, exc: BaseException, seconds: float = 0.0) -> dict[str, Any]:
+    """The outcome of a task that raised ``exc`` (call inside its ``except`` block)."""
+    return {"record": {"name": name, "ok": False, "result": None,
+                       "error": f"{type(exc).__name__}: {exc}"},
+            "seconds": seconds, "traceback": traceback.format_exc()}
+
+
 def _execute(task: Task, name: str, out: str, size: str) -> dict[str, Any]:
     """Run one task; any exception becomes a failed record instead of stopping the suite."""
     start = time.perf_counter()
@@ -113,23 +120,18 @@ def _execute(task: Task, name: str, out: str, size: str) -> dict[str, Any]:
             raise ParameterError(f"task {name!r} returned a dict that is not JSON-ready "
                                  f"({exc}); convert arrays with .tolist() and numpy scalars "
                                  f"with float()/int().") from None
-        record = {"name": name, "ok": True, "result": result, "error": None}
-        tb = None
     except Exception as exc:  # noqa: BLE001 - a task's failure is data, not a crash
-        record = {"name": name, "ok": False, "result": None,
-                  "error": f"{type(exc).__name__}: {exc}"}
-        tb = traceback.format_exc()
-    return {"record": record, "seconds": time.perf_counter() - start, "traceback": tb}
+        return _failure(name, exc, time.perf_counter() - start)
+    return {"record": {"name": name, "ok": True, "result": result, "error": None},
+            "seconds": time.perf_counter() - start, "traceback": None}
 
 
 def _remote(path: str, attr: str, name: str, out: str, size: str) -> dict[str, Any]:
     """Worker side: load the task from its file, then run it like :func:`_execute`."""
     try:
         task = getattr(_load(path), attr)
-    except Exception as exc:  # noqa: BLE001
-        return {"record": {"name": name, "ok": False, "result": None,
-                           "error": f"{type(exc).__name__}: {exc}"},
-                "seconds": 0.0, "traceback": traceback.format_exc()}
+    except Exception as exc:  # noqa: BLE001 - e.g. the file is not readable on this worker
+        return _failure(name, exc)
     return _execute(task, name, out, size)
 
 
@@ -217,26 +219,19 @@ def _connect(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
             f"on a local cluster.") from None
 
 
-def _run_dask(todo: list[tuple[str, str, str]], out: str, size: str, jobs: int,
-              scheduler: str | None) -> Iterator[dict[str, Any]]:
-    client, cluster = _connect(scheduler, jobs)
-    try:
-        from dask.distributed import as_completed
+def _run_dask(client: Any, todo: list[tuple[str, str, str]], out: str,
+              size: str) -> Iterator[dict[str, Any]]:
+    from dask.distributed import as_completed
 
-        futures = {client.submit(_remote, path, attr, name, out, size, pure=False,
-                                 key=f"cvxdual-task-{name}-{os.urandom(4).hex()}"): name
-                   for name, path, attr in todo}
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker fails one task only
-                yield {"record": {"name": futures[future], "ok": False, "result": None,
-                                  "error": f"{type(exc).__name__}: {exc}"},
-                       "seconds": 0.0, "traceback": traceback.format_exc()}
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    # Unique keys: a long-lived cluster must not hand back a cached result of an earlier run.
+    futures = {client.submit(_remote, path, attr, name, out, size, pure=False,
+                             key=f"cvxdual-task-{name}-{os.urandom(4).hex()}"): name
+               for name, path, attr in todo}
+    for future in as_completed(futures):
+        try:
+            yield future.result()
+        except Exception as exc:  # noqa: BLE001 - a lost worker fails its task only
+            yield _failure(futures[future], exc)
 
 
 def run_tasks(tasks: Mapping[str, Task], out: Path, size: str, *, jobs: int = 1,
@@ -299,34 +294,59 @@ def run_tasks(tasks: Mapping[str, Task], out: Path, size: str, *, jobs: int = 1,
                 records[name] = stored
     todo = [(name, *located[name]) for name in tasks if name not in records]
 
-    if not todo:
-        outcomes: Iterator[dict[str, Any]] = iter(())
-    elif backend == "dask":
-        outcomes = _run_dask(todo, str(out), size, jobs, scheduler)
-    elif jobs == 1:
-        outcomes = (_execute(tasks[name], name, str(out), size) for name, _, _ in todo)
-    else:
-        outcomes = _run_loky(todo, str(out), size, jobs)
-
-    bar = _progress_bar(len(tasks), len(records), progress)
+    # Connect before anything runs, so an unreachable scheduler is an error, not a failed task.
+    session = _connect(scheduler, jobs) if todo and backend == "dask" else None
     try:
-        for outcome in outcomes:
-            record = outcome["record"]
-            # Written as each task ends, so an interrupted run resumes from here.
-            _write_atomic(task_file(out, record["name"]),
-                          {"format": _FORMAT, "complete": True, "size": size, "record": record,
-                           "seconds": outcome["seconds"], "traceback": outcome["traceback"]})
-            records[record["name"]] = record
-            if bar is not None:
-                bar.set_postfix_str(record["name"] + ("" if record["ok"] else " FAILED"))
-                bar.update(1)
+        if not todo:
+            outcomes: Iterator[dict[str, Any]] = iter(())
+        elif session is not None:
+            outcomes = _run_dask(session[0], todo, str(out), size)
+        elif jobs == 1:
+            outcomes = (_execute(tasks[name], name, str(out), size) for name, _, _ in todo)
+        else:
+            outcomes = _run_loky(todo, str(out), size, jobs)
+        _collect(outcomes, [name for name, _, _ in todo], records, out, size,
+                 _progress_bar(len(tasks), len(records), progress))
+    finally:
+        if session is not None:
+            session[0].close()
+            if session[1] is not None:
+                session[1].close()
+    return [records[name] for name in tasks]
+
+
+def _collect(outcomes: Iterator[dict[str, Any]], todo: list[str],
+             records: dict[str, dict[str, Any]], out: Path, size: str, bar: Any) -> None:
+    """Store each outcome as it arrives: task file (so an interrupted run resumes), record, bar."""
+
+    def store(outcome: dict[str, Any]) -> None:
+        record = outcome["record"]
+        _write_atomic(task_file(out, record["name"]),
+                      {"format": _FORMAT, "complete": True, "size": size, "record": record,
+                       "seconds": outcome["seconds"], "traceback": outcome["traceback"]})
+        records[record["name"]] = record
+        if bar is not None:
+            bar.set_postfix_str(record["name"] + ("" if record["ok"] else " FAILED"))
+            bar.update(1)
+
+    try:
+        while True:
+            try:
+                outcome = next(outcomes)
+            except StopIteration:
+                break
+            except Exception as exc:  # noqa: BLE001 - the executor broke (a worker died)
+                for name in todo:
+                    if name not in records:
+                        store(_failure(name, exc))
+                break
+            store(outcome)
     finally:
         if bar is not None:
             bar.close()
         close = getattr(outcomes, "close", None)
         if close is not None:
             close()
-    return [records[name] for name in tasks]
 
 
 def _progress_bar(total: int, done: int, show: bool) -> Any:

@@ -68,6 +68,13 @@ def task_flaky(out: Path, size: str) -> dict:
     return {"fixed": True}
 
 
+def task_crash(out: Path, size: str) -> dict:
+    """Kills its worker process, as a segfault or the out-of-memory killer would."""
+    import os
+
+    os._exit(3)
+
+
 def task_array_result(out: Path, size: str) -> dict:
     return {"value": np.arange(3)}  # not JSON-ready: an array inside the dict
 
@@ -191,6 +198,17 @@ def test_failed_task_is_reported_without_stopping_the_others(tmp_path):
     again = run_tasks(suite, tmp_path, "tiny", progress=False)
     assert all(r["ok"] for r in again) and again[1]["result"] == {"fixed": True}
     assert [calls(tmp_path, n) for n in suite] == [1, 2, 1]  # only the failed one ran again
+
+
+def test_a_dead_worker_fails_its_tasks_and_the_run_still_returns(tmp_path):
+    records = run_tasks({"crash": task_crash, "moments": task_moments}, tmp_path, "tiny",
+                        jobs=2, progress=False)
+    assert [r["name"] for r in records] == ["crash", "moments"]
+    assert not records[0]["ok"] and "TerminatedWorkerError" in records[0]["error"]
+    # Whether "moments" finished before the pool broke depends on timing; either way a resumed
+    # run without the crashing task completes it.
+    again = run_tasks({"moments": task_moments}, tmp_path, "tiny", progress=False)
+    assert again[0]["ok"] and calls(tmp_path, "moments") in (1, 2)
 
 
 def test_results_that_are_not_json_ready_fail_that_task(tmp_path):
