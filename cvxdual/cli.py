@@ -112,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"network family: {', '.join(FAMILIES)} (default: from the archive's "
                           f"activation and the depth)")
     net.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    rep = commands.add_parser(
+        "reproduce", help="regenerate the paper's figures with measured verdicts",
+        description="Regenerate figures of the paper (source tree's benchmarks/paper/) one after "
+        "the other: PNG and JSON per figure and an index.html. Exit 0 when every figure ran "
+        "(whatever its verdict), 2 bad input.")
+    rep.add_argument("figures", nargs="*", default=["all"], metavar="FIGURE",
+                     help="fig1, fig2a, fig2b, fig3, fig4, fig5a, fig5b, fig6 or all (default)")
+    rep.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    rep.add_argument("--size", default="full", choices=("tiny", "full"),
+                     help="tiny: seconds per figure; full: the paper's sizes (default)")
     return parser
 
 
@@ -204,9 +215,49 @@ def _certify_network(args: argparse.Namespace) -> int:
     return EXIT_CERTIFIED if complete else EXIT_NOT_CERTIFIED
 
 
+def _load_benchmark_script(relative: str, what: str) -> object:
+    """Load ``benchmarks/<relative>`` of the source tree as a module (like :func:`_bench`)."""
+    import importlib.util
+    from pathlib import Path
+
+    from cvxdual.errors import UnsupportedError
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / relative
+    if not script.is_file():
+        raise UnsupportedError(f"{what} needs the source tree's benchmarks/ folder "
+                               f"({script.name} not found); run it from a checkout with an "
+                               f"editable install (pip install -e .).")
+    spec = importlib.util.spec_from_file_location(
+        "cvxdual_script_" + relative.replace("/", "_").removesuffix(".py"), script)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cvxdual.errors import ParameterError
+
+    suite = _load_benchmark_script("paper/suite.py", "cvxdual reproduce")
+    names = list(suite.TASKS) if "all" in args.figures else list(dict.fromkeys(args.figures))
+    unknown = [name for name in names if name not in suite.TASKS]
+    if unknown:
+        raise ParameterError(f"unknown figure {', '.join(unknown)}; choose from "
+                             f"{', '.join(suite.TASKS)} or all.")
+    out = Path(args.out)
+    results = []
+    for name in names:
+        result = suite.TASKS[name](out, args.size)
+        results.append(result)
+        print(f"{name:6s} {result['verdict']:18s} {result['seconds']:8.1f} s", flush=True)
+    print(f"index: {suite.write_index(out, results)}")
+    return EXIT_CERTIFIED
+
+
 #: Subcommand name -> handler returning the exit code.
 _COMMANDS = {"certify": _certify, "tour": _tour, "certify-network": _certify_network,
-             "bench": _bench}
+             "bench": _bench, "reproduce": _reproduce}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
