@@ -63,8 +63,12 @@ def task_file(out: Path, name: str) -> Path:
     return Path(out) / f"{name}.task.json"
 
 
-def _locate(name: str, task: Any) -> tuple[str, str]:
-    """(file, attribute) from which a worker can load ``task`` again."""
+#: Where a worker finds a task: (file, importable module name or None, its sys.path root).
+Where = tuple[str, "str | None", "str | None"]
+
+
+def _locate(name: str, task: Any) -> tuple[Where, str]:
+    """Where a worker can load ``task`` again (see :func:`_load`), and its attribute name."""
     if not callable(task):
         raise ParameterError(f"task {name!r} is {type(task).__name__}, not a function; TASKS "
                              f"maps names to functions task(out_dir, size) -> dict.")
@@ -76,15 +80,38 @@ def _locate(name: str, task: Any) -> tuple[str, str]:
                              f"(not a lambda, closure, method or partial), so that worker "
                              f"processes can load it by file path; define it with 'def' at "
                              f"the top level of the suite file.")
-    return str(Path(path).resolve()), attr
+    file = Path(path).resolve()
+    module = getattr(task, "__module__", None) or ""
+    loaded = sys.modules.get(module)
+    parts = module.split(".")
+    base = file.parent if file.name == "__init__.py" else file.with_suffix("")
+    if (module and module != "__main__" and loaded is not None
+            and Path(getattr(loaded, "__file__", "") or "").resolve() == file
+            and len(base.parts) > len(parts) and list(base.parts[-len(parts):]) == parts):
+        # Imported under its own name (e.g. ``paper.relu``, whose siblings it imports as
+        # ``paper.common``): the worker imports it the same way, from the same root.
+        return (str(file), module, str(base.parents[len(parts) - 1])), attr
+    return (str(file), None, None), attr
 
 
-_LOADED: dict[str, types.ModuleType] = {}
+_LOADED: dict[Where, types.ModuleType] = {}
 
 
-def _load(path: str) -> types.ModuleType:
-    """Load a suite file by path, once per process (workers reuse it across tasks)."""
-    module = _LOADED.get(path)
+def _load(where: Where) -> types.ModuleType:
+    """The module of a task, loaded once per process (workers reuse it across tasks)."""
+    module = _LOADED.get(where)
+    if module is not None:
+        return module
+    path, name, root = where
+    if name is not None and root is not None:
+        if root not in sys.path:
+            sys.path.append(root)
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            module = None
+        if module is not None and Path(getattr(module, "__file__", "")).resolve() != Path(path):
+            module = None  # another module of that name comes first on this worker's path
     if module is None:
         # A name of its own, so the loaded copy never shadows the module it was defined in.
         digest = hashlib.sha1(path.encode()).hexdigest()[:12]
@@ -94,7 +121,7 @@ def _load(path: str) -> types.ModuleType:
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module  # dataclasses and pickling look their module up here
         spec.loader.exec_module(module)
-        _LOADED[path] = module
+    _LOADED[where] = module
     return module
 
 
@@ -126,10 +153,10 @@ def _execute(task: Task, name: str, out: str, size: str) -> dict[str, Any]:
             "seconds": time.perf_counter() - start, "traceback": None}
 
 
-def _remote(path: str, attr: str, name: str, out: str, size: str) -> dict[str, Any]:
-    """Worker side: load the task from its file, then run it like :func:`_execute`."""
+def _remote(where: Where, attr: str, name: str, out: str, size: str) -> dict[str, Any]:
+    """Worker side: load the task's module, then run the task like :func:`_execute`."""
     try:
-        task = getattr(_load(path), attr)
+        task = getattr(_load(where), attr)
     except Exception as exc:  # noqa: BLE001 - e.g. the file is not readable on this worker
         return _failure(name, exc)
     return _execute(task, name, out, size)
@@ -184,13 +211,13 @@ def _check(tasks: Mapping[str, Task], jobs: Any, backend: Any, scheduler: Any, s
         raise ParameterError(f"size must be a string such as 'tiny' or 'full'; got {size!r}.")
 
 
-def _run_loky(todo: list[tuple[str, str, str]], out: str, size: str,
+def _run_loky(todo: list[tuple[str, Where, str]], out: str, size: str,
               jobs: int) -> Iterator[dict[str, Any]]:
     try:
         from joblib import Parallel, delayed
     except ImportError:
         raise UnsupportedError(f"backend='loky' with jobs > 1 needs joblib; {_INSTALL}.") from None
-    calls = (delayed(_remote)(path, attr, name, out, size) for name, path, attr in todo)
+    calls = (delayed(_remote)(where, attr, name, out, size) for name, where, attr in todo)
     yield from Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(calls)
 
 
@@ -219,14 +246,14 @@ def _connect(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
             f"on a local cluster.") from None
 
 
-def _run_dask(client: Any, todo: list[tuple[str, str, str]], out: str,
+def _run_dask(client: Any, todo: list[tuple[str, Where, str]], out: str,
               size: str) -> Iterator[dict[str, Any]]:
     from dask.distributed import as_completed
 
     # Unique keys: a long-lived cluster must not hand back a cached result of an earlier run.
-    futures = {client.submit(_remote, path, attr, name, out, size, pure=False,
+    futures = {client.submit(_remote, where, attr, name, out, size, pure=False,
                              key=f"cvxdual-task-{name}-{os.urandom(4).hex()}"): name
-               for name, path, attr in todo}
+               for name, where, attr in todo}
     for future in as_completed(futures):
         try:
             yield future.result()

@@ -303,3 +303,37 @@ def test_cli_bad_runner_options_are_one_line_errors(tmp_path, monkeypatch, capsy
     err = capsys.readouterr().err
     assert "drop --jobs" in err and err.count("\n") == 1
     assert not list(tmp_path.iterdir())  # perf did not run
+
+
+def _load_paper_suite():
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / cli._BENCH_SUITES["paper"]
+    spec = importlib.util.spec_from_file_location("paper_suite_for_runner_test", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _without_timing(result: dict) -> dict:
+    return {key: value for key, value in result.items() if key != "seconds"}
+
+
+def test_a_paper_figure_agrees_in_process_on_loky_and_on_dask(tmp_path):
+    from dask.distributed import LocalCluster
+
+    suite = _load_paper_suite()
+    task = {"fig6": suite.TASKS["fig6"]}
+    direct = json.loads(json.dumps(task["fig6"](tmp_path / "direct", "tiny")))
+    loky = run_tasks(task, tmp_path / "loky", "tiny", jobs=2, progress=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      host="127.0.0.1", dashboard_address=None) as cluster:
+        dask = run_tasks(task, tmp_path / "dask", "tiny", backend="dask",
+                         scheduler=cluster.scheduler_address, progress=False)
+    assert loky[0]["ok"] and dask[0]["ok"], (loky, dask)
+    assert _without_timing(loky[0]["result"]) == _without_timing(direct)
+    assert _without_timing(dask[0]["result"]) == _without_timing(direct)
+    assert direct["data"]["fraction_aligned"]  # a figure with numbers behind it
+    for folder in ("loky", "dask"):
+        assert (tmp_path / folder / "fig6.png").stat().st_size > 0
+        assert json.loads((tmp_path / folder / "fig6.task.json").read_text())["complete"]
