@@ -160,19 +160,13 @@ _BENCH_SUITES = {"perf": "perf/perf_suite.py", "paper": "paper/suite.py"}
 
 
 def _bench(args: argparse.Namespace) -> int:
-    import importlib.util
     from pathlib import Path
 
-    from cvxdual.errors import ParameterError, UnsupportedError
+    from cvxdual.errors import ParameterError
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / _BENCH_SUITES[args.suite]
-    if not script.is_file():
-        raise UnsupportedError(f"benchmark suite {args.suite!r} needs the source tree's "
-                               f"benchmarks/ folder ({script.name} not found); run it from a "
-                               f"checkout with an editable install (pip install -e .).")
-    spec = importlib.util.spec_from_file_location(f"cvxdual_bench_{args.suite}", script)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    relative = _BENCH_SUITES[args.suite]
+    module = _load_benchmark_script(relative, f"benchmark suite {args.suite!r}")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / relative
     backend = args.backend or ("dask" if args.scheduler is not None else "loky")
     if not hasattr(module, "TASKS"):
         if args.jobs != 1 or args.backend is not None or args.scheduler is not None:
