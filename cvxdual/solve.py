@@ -4,10 +4,18 @@ CVXPY's default choice is not good enough here: version 1.9 sends ℓ1-plus-squa
 (a QP) to OSQP, far less accurate than an interior-point method. cvxdual therefore always names
 the solver, Clarabel by default. Statuses CVXPY calls "inaccurate" still come with values; they
 are kept but marked (``Solution.accurate`` is False) and never certify.
+
+When Clarabel raises, returns no solution or returns non-finite values, :func:`solve` falls back
+to SCS (installed with CVXPY). SCS is a first-order method, far less accurate than the
+tolerances of a certificate, so a fallback solution carries the status
+``"<SCS status> (SCS fallback: <why Clarabel failed>)"`` and ``solver="SCS"``: its values are
+valid material for the bounds recomputed in NumPy, but the status is not ``"optimal"``, so it
+never certifies, and the certificate's ``reasons`` quote the status.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 import warnings
@@ -18,7 +26,8 @@ import numpy as np
 from cvxdual.errors import InfeasibleError, ParameterError, SolverError
 from cvxdual.program import Program, Solution
 
-__all__ = ["DEFAULT_SOLVER", "CLARABEL_DEFAULTS", "solve", "check_solver"]
+__all__ = ["DEFAULT_SOLVER", "CLARABEL_DEFAULTS", "FALLBACK_SOLVER", "FALLBACK_OPTIONS", "solve",
+           "check_solver"]
 
 DEFAULT_SOLVER = "CLARABEL"
 
@@ -33,6 +42,12 @@ CLARABEL_DEFAULTS: dict[str, float] = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-1
 _SOLUTION_PRESENT = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.USER_LIMIT)
 _INFEASIBLE = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE)
 _UNBOUNDED = (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE)
+
+#: The solver tried when Clarabel fails, and its settings (SCS's defaults, 1e-4, are far too
+#: loose to give useful bounds; tighter ones cost little on the sizes where Clarabel fails).
+FALLBACK_SOLVER = "SCS"
+FALLBACK_OPTIONS: dict[str, float | int] = {"eps_abs": 1e-9, "eps_rel": 1e-9,
+                                            "max_iters": 100_000}
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,9 +93,34 @@ def solve(program: Program, solver: str | None = None, **options: object) -> Sol
         The solver proves the program infeasible (a primal) or unbounded (a dual, whose primal
         is then infeasible).
     SolverError
-        The solver fails or returns no solution.
+        The solver fails or returns no solution (for Clarabel: and the SCS fallback too).
     """
     name = check_solver(solver)
+    try:
+        return _solve_with(program, name, options)
+    except SolverError as exc:
+        if name != "CLARABEL" or FALLBACK_SOLVER not in _installed_solvers():
+            raise
+        failure, brief = str(exc), getattr(exc, "brief", f"{name} failed")
+    try:
+        solution = _solve_with(program, FALLBACK_SOLVER, {**FALLBACK_OPTIONS, "verbose": False})
+    except SolverError as exc:
+        raise SolverError(f"{failure} The fallback solver {FALLBACK_SOLVER} failed too: "
+                          f"{exc}") from None
+    return dataclasses.replace(
+        solution, status=f"{solution.status} ({FALLBACK_SOLVER} fallback: {brief})")
+
+
+def _failure(message: str, brief: str) -> SolverError:
+    """A :class:`SolverError` with a short ``brief`` for the fallback's status note."""
+    error = SolverError(message)
+    error.brief = brief  # type: ignore[attr-defined]
+    return error
+
+
+def _solve_with(program: Program, name: str, options: dict[str, object]) -> Solution:
+    """One solver's attempts (Clarabel: tight tolerances, then its defaults); see :func:`solve`.
+    """
     # CVXPY warm-starts Clarabel from the previous solve of the same problem, which turned
     # accurate solves into "optimal_inaccurate" ones in our tests: start cold unless asked.
     options = {"warm_start": False, **options}
@@ -97,9 +137,10 @@ def solve(program: Program, solver: str | None = None, **options: object) -> Sol
                 program.problem.solve(solver=name, **settings)
         except cp.error.SolverError as exc:
             if last:
-                raise SolverError(f"solver {name} failed on {program.name} "
-                                  f"{program.reference}: {exc}. Try another solver "
-                                  f"(solver='SCS') or rescale the data.") from None
+                raise _failure(f"solver {name} failed on {program.name} "
+                               f"{program.reference}: {exc}. Try another solver "
+                               f"(solver='SCS') or rescale the data.",
+                               f"{name} raised an error") from None
             continue
         if program.problem.status == cp.OPTIMAL:
             break
@@ -112,14 +153,17 @@ def solve(program: Program, solver: str | None = None, **options: object) -> Sol
         raise InfeasibleError(f"solver {name} reports {program.name} {program.reference} "
                               f"{side} ({status}). {hint}.")
     if status not in _SOLUTION_PRESENT:
-        raise SolverError(f"solver {name} returned status {status!r} for {program.name}; no "
-                          f"solution is available.")
+        raise _failure(f"solver {name} returned status {status!r} for {program.name}; no "
+                       f"solution is available.", f"{name} returned status {status!r}")
     value = float(program.problem.value)
     variables = {key: _value_of(var) for key, var in program.variables.items()}
     duals = {key: _value_of(con, dual=True) for key, con in program.constraints.items()}
-    if not np.isfinite(value) or any(not np.all(np.isfinite(v)) for v in variables.values()):
-        raise SolverError(f"solver {name} returned non-finite values for {program.name} "
-                          f"(status {status!r}).")
+    # A NaN dual would turn the recomputed lower bound into NaN: treat it as no solution.
+    arrays = [*variables.values(), *duals.values()]
+    if not np.isfinite(value) or any(not np.all(np.isfinite(v)) for v in arrays):
+        raise _failure(f"solver {name} returned non-finite values for {program.name} "
+                       f"(status {status!r}); rescale the data or try solver='SCS'.",
+                       f"{name} returned non-finite values")
     return Solution(program=program, status=status, solver=name, value=value,
                     training_value=float(program.to_training(value)), variables=variables,
                     duals=duals, seconds=seconds)
