@@ -16,7 +16,7 @@ import numpy as np
 from cvxdual.errors import DataError, InfeasibleError
 
 __all__ = ["Dataset", "ThinSVD", "as_dataset", "range_residual", "rank_one_factorization",
-           "RANGE_TOL", "RANK_ONE_RTOL"]
+           "RANGE_TOL", "RANK_ONE_RTOL", "MAX_ABS"]
 
 #: Relative residual ``||Y - P_X Y||_F / ||Y||_F`` above which ``Y`` is declared outside the range
 #: of ``X`` (minimum-norm problems need exact interpolation). Float64 least squares on data that
@@ -89,7 +89,16 @@ class ThinSVD:
         return int(self.s.size)
 
 
+#: Largest entry magnitude accepted in ``X`` and ``Y``: cvxdual forms squares (Gram matrices,
+#: squared errors, ``||X||_2``), which overflow float64 beyond about 1.3e154.
+MAX_ABS = 1e150
+
+
 def _as_float_array(value: object, name: str) -> np.ndarray:
+    if isinstance(value, np.ma.MaskedArray):
+        # np.asarray would silently use the values under the mask.
+        raise DataError(f"{name} is a masked array; drop or fill the masked entries first "
+                        f"({name}.filled(value), or select the unmasked rows).")
     try:
         array = np.asarray(value)
     except Exception as exc:  # ragged lists and other objects numpy cannot read
@@ -240,6 +249,11 @@ def as_dataset(X: object, Y: object) -> Dataset:
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             raise DataError(f"{name} has {int(bad.sum())} NaN or infinite entries (first at index "
                             f"{where}); remove or impute them before certifying.")
+        largest = float(np.abs(array).max(initial=0.0))
+        if largest > MAX_ABS:
+            raise DataError(f"{name} has entries up to {largest:.1e} in magnitude, beyond "
+                            f"{MAX_ABS:.0e} (their squares overflow float64); rescale it, e.g. "
+                            f"{name} / np.abs({name}).max(), and beta with it.")
     vector_output = Y_arr.ndim == 2
     Y2 = Y_arr if vector_output else Y_arr[:, None]
     X_arr.setflags(write=False)

@@ -10,7 +10,27 @@ import numpy as np
 from cvxdual.errors import DataFileError, ParameterError
 from cvxdual.network import Network
 
-__all__ = ["load_npz", "load_network_npz", "save_network_npz"]
+__all__ = ["load_npz", "load_network_npz", "save_network_npz", "MAX_NPZ_BYTES"]
+
+#: Largest total uncompressed size of the arrays in an ``.npz`` file that cvxdual reads (2 GiB):
+#: above the largest problems its solvers handle (n = 100,000, d = 1,000 is 0.8 GB), and a
+#: guard against archives whose compressed members expand without bound.
+MAX_NPZ_BYTES = 2 ** 31
+
+
+def _check_size(file: Path) -> None:
+    """Refuse archives whose members expand beyond :data:`MAX_NPZ_BYTES` (read from the zip
+    directory, before any array is decompressed)."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # np.load reports unreadable files with its own message
+    if total > MAX_NPZ_BYTES:
+        raise DataFileError(f"{str(file)!r} holds {total / 2 ** 30:.2f} GiB of arrays, more "
+                            f"than the {MAX_NPZ_BYTES / 2 ** 30:.0f} GiB cvxdual reads "
+                            f"(cvxdual.io.MAX_NPZ_BYTES); subsample the data or raise that "
+                            f"limit.")
 
 
 def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -30,8 +50,8 @@ def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     DataFileError
-        If the file is missing, is not an ``.npz`` archive, is corrupt, holds object arrays, or
-        lacks ``X`` or ``Y``.
+        If the file is missing, is not an ``.npz`` archive, is corrupt, holds object arrays,
+        lacks ``X`` or ``Y``, or expands beyond :data:`MAX_NPZ_BYTES`.
     """
     file = Path(path)
     if not file.exists():
@@ -39,6 +59,7 @@ def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                             f"np.savez('{file.name}', X=X, Y=Y).")
     if file.is_dir():
         raise DataFileError(f"{str(file)!r} is a directory; pass an .npz file holding X and Y.")
+    _check_size(file)
     try:
         archive = np.load(file, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
@@ -90,6 +111,7 @@ def load_network_npz(path: str | Path) -> dict[str, object]:
     if not file.is_file():
         raise DataFileError(f"weights file {str(file)!r} does not exist or is not a file; save "
                             f"the layers with np.savez('{file.name}', W1=W1, W2=W2, ...).")
+    _check_size(file)
     try:
         with np.load(file, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
