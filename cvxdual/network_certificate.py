@@ -514,7 +514,11 @@ def certify_network(weights: Any, X: Any, Y: Any, beta: float | None = None,
     residual = None
     feasible = True
     if beta is None:
-        residual = network.interpolation_residual(data.X, data.targets)
+        # Relative to ||Y||_F itself: Network.interpolation_residual divides by
+        # max(||Y||_F, 1), which accepts any network on targets of size 1e-6.
+        norm_targets = float(np.linalg.norm(data.Y))
+        residual = float(np.sqrt(network.fit_error(data.X, data.targets))) / (
+            norm_targets if norm_targets > 0 else 1.0)
         if residual > interpolation_tol:
             feasible = False
             reasons.append(f"the network does not interpolate (relative residual "
@@ -545,6 +549,11 @@ def certify_network(weights: Any, X: Any, Y: Any, beta: float | None = None,
     projections, alignment, in_span, norms = _neuron_projections(network, cert.neurons)
     sufficient = all(m >= m_opt for m, m_opt in zip(network.widths, cert.network.widths,
                                                      strict=False))
+    # The absolute floor of globally_optimal is in the units of the objective (||Y||_F^2 for
+    # (1), ||Y||_F / ||X||_2 for (2)): a fixed 1e-12 would accept any network on data scaled
+    # by 1e-6, whose objectives are themselves about 1e-12.
+    norm_y, norm_x = float(np.linalg.norm(data.Y)), float(np.linalg.norm(data.X, 2))
+    unit = norm_y ** 2 if beta is not None else norm_y / max(norm_x, 1e-300)
     if not sufficient:
         notes.append(f"the network is narrower than the optimal network found "
                      f"({network.widths} < {cert.network.widths} in some layer): it may be unable "
@@ -556,7 +565,7 @@ def certify_network(weights: Any, X: Any, Y: Any, beta: float | None = None,
         optimum_certified=cert.certified, optimum=upper if cert.certified else None,
         lower_bound=lower, upper_bound=upper, gap=gap, rel_gap=rel_gap, gap_lower=gap_lower,
         rel_gap_lower=rel_gap_lower,
-        globally_optimal=bool(feasible and gap_lower <= rtol * scale_lower + 1e-12),
+        globally_optimal=bool(feasible and gap_lower <= rtol * scale_lower + 1e-12 * unit),
         reference=reference, projections=projections, alignment=alignment,
         span_alignment=in_span, neuron_norms=norms, width_sufficient=sufficient,
         reasons=tuple(reasons),
