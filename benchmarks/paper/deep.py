@@ -21,8 +21,8 @@ from paper.common import check_size, effective_rank, finish, plt
 N, D, K = 20, 5, 5
 WIDTHS = (50, 30, 40)
 DEPTH = len(WIDTHS) + 1
-SETTINGS = {"tiny": {"grid": 80, "restarts": 1, "max_iter": 600, "record_every": 10},
-            "full": {"grid": 80, "restarts": 3, "max_iter": 5000, "record_every": 10}}
+SETTINGS = {"tiny": {"grid": 80, "restarts": 1, "max_iter": 600, "record_every": 1},
+            "full": {"grid": 80, "restarts": 5, "max_iter": 5000, "record_every": 1}}
 
 
 def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -112,33 +112,38 @@ def fig3(out: Path, size: str) -> dict[str, Any]:
     intervals = rank_intervals(X, Y, settings["grid"])
     beta = float(np.sqrt(intervals[2][0] * intervals[2][1]))
     cert = _certify(X, Y, beta)
-    run = cd.train(X, Y, family="deep-linear", widths=WIDTHS, beta=beta, restarts=1,
-                   max_iter=settings["max_iter"], record_every=settings["record_every"])
-    rec = run.restarts[0]
+    run = cd.train(X, Y, family="deep-linear", widths=WIDTHS, beta=beta,
+                   restarts=settings["restarts"], max_iter=settings["max_iter"],
+                   record_every=settings["record_every"])
+    rec = run.restarts[run.best_restart]
     it, op, fro = rec.record_iterations, rec.operator_norms, rec.frobenius_norms
+    certified = [(float(np.linalg.norm(W, 2)), float(np.linalg.norm(W)))
+                 for W in cert.network.weights]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    for ax, values, title in ((axes[0], op, "operator norm ‖W_l‖₂"),
-                              (axes[1], fro, "Frobenius norm ‖W_l‖_F")):
+    for kind, (ax, values, title) in enumerate(((axes[0], op, "operator norm ‖W_l‖₂"),
+                                                (axes[1], fro, "Frobenius norm ‖W_l‖_F"))):
         for layer in range(DEPTH):
             ax.plot(it, values[:, layer], color=f"C{layer}", label=f"W{layer + 1}")
+            ax.axhline(certified[layer][kind], color=f"C{layer}", ls=":", lw=1)
         ax.set_xscale("symlog", linthresh=10)
         ax.set_xlabel("iteration (L-BFGS)")
         ax.set_title(title)
         ax.legend(fontsize=8)
     fig.suptitle(f"Fig. 3: layer norms over training, 4-layer linear network, β = {beta:.3g} "
-                 f"(certified rank 2)")
+                 f"(certified rank 2; dotted: certified optimum)")
     hidden = slice(0, DEPTH - 2)                      # Proposition 3.1: the first L - 2 layers
     spread_op = float(np.ptp(op[-1, hidden]) / np.max(op[-1, hidden]))
     spread_fro = float(np.ptp(fro[-1, hidden]) / np.max(fro[-1, hidden]))
     spread_all = float(max(np.ptp(op[-1]) / np.max(op[-1]), np.ptp(fro[-1]) / np.max(fro[-1])))
-    cert_norms = [(float(np.linalg.norm(W, 2)), float(np.linalg.norm(W)))
-                  for W in cert.network.weights]
+    cert_norms = certified
     gap = (run.objective - cert.training_value) / cert.training_value
     start_spread = float(np.ptp(fro[0, hidden]) / np.max(fro[0, hidden]))
     ok = max(spread_op, spread_fro) <= 1e-3
     verdict = "holds" if ok and gap <= 1e-3 else ("holds with caveat" if ok else "does not hold")
-    evidence = (f"After {rec.iterations} iterations the relative spread of ‖W_l‖₂ over the first "
-                f"L−2 = 2 layers is {spread_op:.1e} and of ‖W_l‖_F {spread_fro:.1e} (all four "
+    evidence = (f"Best of {len(run.restarts)} L-BFGS runs, layer ranks "
+                f"{_ranks(run.network)}: after {rec.iterations} iterations the relative spread "
+                f"of ‖W_l‖₂ over the first L−2 = 2 layers is {spread_op:.1e} and of ‖W_l‖_F "
+                f"{spread_fro:.1e} (all four "
                 f"layers: {spread_all:.1e}; Frobenius spread at the start {start_spread:.2f}); "
                 f"the trained objective is {gap:.1e} (relative) above the certified optimum, "
                 f"whose layers have norms {[round(n[1], 4) for n in cert_norms]}.")
@@ -146,5 +151,6 @@ def fig3(out: Path, size: str) -> dict[str, Any]:
     data = {"beta": beta, "iterations": it, "operator_norms": op, "frobenius_norms": fro,
             "spread_operator": spread_op, "spread_frobenius": spread_fro,
             "spread_all_layers": spread_all, "certified_norms": cert_norms,
-            "relative_objective_gap": gap}
+            "relative_objective_gap": gap, "trained_ranks": _ranks(run.network),
+            "certified_ranks": _ranks(cert.network), "restart_objectives": run.objectives}
     return finish(out, "fig3", claim, verdict, evidence, size, started, fig, data)

@@ -154,8 +154,8 @@ def fig2a(out: Path, size: str) -> dict[str, Any]:
                 f"{g['rel'][0]:.1e} but the other breakpoints differ from σ_2..σ_5 by up to "
                 f"{others:.0%}. Trained (L-BFGS) ranks equal the certified ranks at "
                 f"{o['agree']:.0%} / {g['agree']:.0%} of the {len(data['gaussian']['betas'])} β.")
-    claim = ("Remark 2.1: the rank of W1 drops exactly when β crosses a singular value "
-             "(red lines); exact when XᵀX = I.")
+    claim = ("Remark 2.1 / §5: the rank of W1 drops exactly when β crosses one of the singular "
+             "values drawn as red lines (σ_i(XᵀY)).")
     return finish(out, "fig2a", claim, verdict, evidence, size, started, fig, data)
 
 
@@ -176,8 +176,10 @@ def fig5b(out: Path, size: str) -> dict[str, Any]:
         ax.plot(grid, np.sqrt(np.clip(s - grid, 0, None)), color=f"C{i}", lw=1)
         ax.plot(betas, sweep["trained_sv"][:, i], "o", mfc="none", color=f"C{i}", ms=5,
                 label=f"σ_{i + 1}(W1) trained" if i < 5 else None)
+        ax.plot(betas, sweep["certified_sv"][:, i], "k.", ms=2.5)
         ax.axvline(s, color="red", lw=0.6, ls=":")
-    ax.plot([], [], color="k", lw=1, label="certified √(σ_i(XᵀY) − β)₊")
+    ax.plot([], [], color="k", lw=1, label="closed form √(σ_i(XᵀY) − β)₊")
+    ax.plot([], [], "k.", label="certified (cvxdual.certify_path)")
     ax.set_xscale("log")
     ax.set_xlabel("β")
     ax.set_ylabel("singular values of W1")
@@ -230,7 +232,7 @@ def fig5a(out: Path, size: str) -> dict[str, Any]:
     axes[0].set_xlabel("right singular vector index i")
     axes[0].set_ylabel("Σ_j |⟨w_j/‖w_j‖, v_i⟩|")
     axes[0].set_title(f"{proj.shape[0]} active neurons, β = {beta:.3f} (rank 2)")
-    axes[1].hist(span, bins=20, color="tab:green")
+    axes[1].hist(np.clip(span, 0.0, 1.0), bins=np.linspace(0, 1, 21), color="tab:green")
     axes[1].set_xlabel("norm of projection onto span of certified optimal neurons")
     axes[1].set_ylabel("neurons")
     axes[1].set_title("cvxdual.certify_network span_alignment")
