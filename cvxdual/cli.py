@@ -156,7 +156,8 @@ def _tour(args: argparse.Namespace) -> int:
 #: resumably by :func:`cvxdual.runner.run_tasks`, then ``write_index(out, results)`` if present)
 #: or ``run(out: pathlib.Path | None, size: str) -> bool`` (True: targets met), run as is in
 #: this process: timings must not share the cores.
-_BENCH_SUITES = {"perf": "perf/perf_suite.py", "paper": "paper/suite.py"}
+_BENCH_SUITES = {"perf": "perf/perf_suite.py", "paper": "paper/suite.py",
+                 "reliability": "reliability/reliability_suite.py"}
 
 
 def _bench(args: argparse.Namespace) -> int:
