@@ -236,7 +236,7 @@ def two_layer_certificate(data: Dataset, beta: float | None, V: np.ndarray, lam:
     Upper bound: the objective of the balanced network of ``V``, recomputed from its weights
     (minimum norm: it must interpolate within ``feas_tol``). Lower bound: ``Λ`` scaled into
     ``σ_max(X^T Λ) <= 1`` (minimum norm, (5)/(12)) or ``<= β`` (regularized), then twice the
-    dual objective. The decision divides both by the factor ``(scale_y / scale_x)^2`` or
+    dual objective. The decision divides both by the factor ``scale_y / scale_x`` or
     ``scale_y^2``, so ``atol`` is in the units ``||X||_2 = ||Y||_F = 1``.
 
     Parameters
@@ -269,7 +269,9 @@ def two_layer_certificate(data: Dataset, beta: float | None, V: np.ndarray, lam:
         if residual > feas_tol:
             reasons.append(f"network misses f(X) = Y by {residual:.2e} (relative) > feas_tol "
                            f"{feas_tol:.0e}")
-    factor = (scale_y / scale_x) ** 2 if beta is None else scale_y ** 2
+    # The minimum-norm value 2||X^+ Y||_* scales like scale_y / scale_x (not its square), the
+    # regularized one like scale_y^2: atol must be in the same units for data of any scale.
+    factor = scale_y / scale_x if beta is None else scale_y ** 2
     bound_gap(training_value / factor, dual_value / factor, rtol, atol, reasons,
               agree={"convex primal value": primal_value / factor,
                      "closed form": None if closed_form is None else closed_form / factor})

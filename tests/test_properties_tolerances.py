@@ -107,3 +107,38 @@ def test_interpolation_tolerance_edges():
     assert any("feas_tol" in reason for reason in outside.reasons)
     inside = cd.certify(X, y, method="cvxpy", feas_tol=4.0 * residual)
     assert inside.certified
+
+
+def _ill_conditioned(n: int, d: int, exponent: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    U, _, Vt = np.linalg.svd(rng.standard_normal((n, d)), full_matrices=False)
+    return (U * np.logspace(0, -exponent, min(n, d))) @ Vt
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_min_norm_atol_units_on_badly_scaled_data(seed):
+    """Minimum norm with X ~ 1e-6 and Y ~ 1e6: the objective's unit is ||Y|| / ||X||_2 = 1e12,
+    not its square (which once let gaps of 1e-4 relative certify)."""
+    rng = np.random.default_rng(100 + seed)
+    X = 1e-6 * _ill_conditioned(8, 7, 6, seed)
+    Y = 1e6 * (X / 1e-6) @ rng.standard_normal(7)
+    cert = cd.certify(X, Y)
+    unit = np.linalg.norm(Y) / np.linalg.norm(X, 2)
+    allowed = 1e-6 * cert.training_value + 1e-10 * unit
+    assert not cert.certified or cert.gap <= allowed, (cert.gap, allowed)
+    reference = 2 * np.linalg.norm(np.linalg.lstsq(X, Y, rcond=None)[0])
+    assert not cert.certified or abs(cert.training_value - reference) <= 2e-6 * reference
+
+
+@pytest.mark.parametrize("exponent", [5, 6, 7])
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_min_norm_is_accurate_on_ill_conditioned_tall_x(seed, exponent):
+    """Square X with κ = 1e5..1e7: the fast path's value is 2||X^+ y|| to 1e-8 (it once came
+    out 1e-5 low through the normal equations, with a residual small enough to certify)."""
+    rng = np.random.default_rng(200 + seed)
+    X = _ill_conditioned(3 + seed, 3 + seed, exponent, seed)
+    y = rng.standard_normal(3 + seed)
+    reference = 2 * np.linalg.norm(np.linalg.solve(X, y))
+    cert = cd.certify(X, y)
+    assert abs(cert.training_value - reference) <= 1e-8 * reference
+    assert not cert.certified or cert.rel_gap <= 1e-6
