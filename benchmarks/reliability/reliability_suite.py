@@ -149,7 +149,10 @@ def judge(cert: cd.Certificate, X: np.ndarray, Y: np.ndarray, beta: float | None
         return ("uncertified", cert.reasons[0]) if cert.reasons else \
             ("silent failure", "uncertified without reasons")
     rtol, atol = cert.tolerances["rtol"], cert.tolerances["atol"]
-    allowed = rtol * max(abs(objective), abs(cert.dual_value)) + atol * unit(X, Y, beta)
+    # Squared loss: atol in the units ||X||_2 = ||Y||_F = 1; other losses compare the bounds
+    # in the user's units (cvxdual.loss_certificate), so atol is absolute there.
+    scale = unit(X, Y, beta) if loss == "squared" else 1.0
+    allowed = rtol * max(abs(objective), abs(cert.dual_value)) + atol * scale
     if cert.dual_value > objective + allowed:
         return "false certificate", "weak duality violated"
     if cert.gap > allowed * (1 + 1e-9):
@@ -194,8 +197,8 @@ def attempt(tally: Tally, group: str, call: Callable[[], cd.Certificate],
     try:
         cert = call()
     except CvxdualError as exc:
-        tally.add(group, "clear error" if str(exc) else "silent failure", type(exc).__name__,
-                  meta)
+        tally.add(group, f"clear error ({type(exc).__name__})" if str(exc) else
+                  "silent failure", str(exc)[:200], meta)
         return
     except Exception:  # noqa: BLE001 - counting crashes is the point
         tally.add(group, "crash", traceback.format_exc(limit=3), meta)
