@@ -148,8 +148,13 @@ def _solve_with(program: Program, name: str, options: dict[str, object]) -> Solu
     status = program.problem.status
     if status in _INFEASIBLE or status in _UNBOUNDED:
         side = "infeasible" if status in _INFEASIBLE else "unbounded"
-        hint = ("Y may not be reachable by the network (minimum-norm problems need exact "
-                "interpolation): pass beta > 0 for the regularized problem (1)")
+        if "beta" in program.parameters:
+            # A regularized problem (1) is always feasible: the verdict is the solver's trouble.
+            hint = ("the regularized problem (1) is always feasible, so this is numerical "
+                    "trouble: try another solver (solver='SCS') or rescale the data")
+        else:
+            hint = ("Y may not be reachable by the network (minimum-norm problems need exact "
+                    "interpolation): pass beta > 0 for the regularized problem (1)")
         raise InfeasibleError(f"solver {name} reports {program.name} {program.reference} "
                               f"{side} ({status}). {hint}.")
     if status not in _SOLUTION_PRESENT:

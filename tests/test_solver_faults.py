@@ -203,3 +203,13 @@ def test_infeasible_message_points_to_beta(monkeypatch):
     X, y = _data()
     with pytest.raises(InfeasibleError, match="beta > 0"):
         cd.certify(X[:3], y[:3], method="cvxpy")
+
+
+def test_infeasible_regularized_problem_blames_the_solver(monkeypatch):
+    """Problem (1) is feasible for every β > 0: an 'infeasible' status must not tell the user to
+    pass beta > 0 again."""
+    _inject(monkeypatch, _status(cp.INFEASIBLE))
+    X, y = _data()
+    with pytest.raises(InfeasibleError, match="numerical trouble") as info:
+        cd.certify(X, y, beta=0.3, method="cvxpy")
+    assert "pass beta > 0" not in str(info.value)
