@@ -63,6 +63,13 @@ def _wide(rng: np.random.Generator, n: int, d: int, k: int | None):
     return rng.standard_normal((n, d)), rng.standard_normal(n if k is None else (n, k))
 
 
+def _ill_conditioned(rng: np.random.Generator, n: int, d: int, condition: float):
+    """``X`` with singular values spread evenly (in log scale) from 1 to ``1 / condition``."""
+    U, _, Vt = np.linalg.svd(rng.standard_normal((n, d)), full_matrices=False)
+    X = (U * np.logspace(0, -np.log10(condition), d)) @ Vt
+    return X, X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+
+
 def _signs(data: tuple[np.ndarray, np.ndarray]):
     """Labels ±1 for the logistic and hinge losses."""
     X, Y = data
@@ -121,6 +128,12 @@ EXAMPLES: list[Example] = [
             lambda g: _orthonormal(g, 20, 5, 5), 0.83, depth=4),
     Example("relu", "L=5, rank-one d=10, beta=0.1 (Fig. 4 setup)", lambda g: _rank_one(g, 20, 10),
             0.1, depth=5),
+    Example("linear", "scalar, beta=1, X~1e-6, Y~1e6",
+            lambda g: (1e-6 * g.standard_normal((40, 10)), 1e6 * g.standard_normal(40)), 1.0),
+    Example("linear", "vector k=3, min-norm, X~1e-6, Y~1e6",
+            lambda g: (1e-6 * g.standard_normal((20, 40)), 1e6 * g.standard_normal((20, 3)))),
+    Example("linear", "scalar, beta=0.1, cond(X)=1e8", lambda g: _ill_conditioned(g, 50, 10, 1e8),
+            0.1),
     Example("linear", "scalar, logistic, beta=1",
             lambda g: _signs(_planted(g, 100, 20, None, 0.5)), 1.0, loss="logistic"),
     Example("linear", "scalar, hinge, beta=1",
