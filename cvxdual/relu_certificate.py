@@ -219,7 +219,8 @@ def _regularized_deep(inputs: relu.RankOneInputs, beta: float, solver: str,
             if 0.0 < fit < 1e-2:
                 lasso.set("weight", 1.0 / fit)
                 try:
-                    rescaled = solve(lasso, solver)
+                    # Only an optimal rescaled solve is used, so a fallback would be wasted.
+                    rescaled = solve(lasso, solver, fallback=False)
                 except SolverError:
                     rescaled = None        # keep the unweighted solution
                 if rescaled is not None and rescaled.status == "optimal":

@@ -70,7 +70,8 @@ def check_solver(solver: str | None) -> str:
     return name.upper()
 
 
-def solve(program: Program, solver: str | None = None, **options: object) -> Solution:
+def solve(program: Program, solver: str | None = None, *, fallback: bool = True,
+          **options: object) -> Solution:
     """Solve a program and collect its named variables and dual values.
 
     Parameters
@@ -78,6 +79,9 @@ def solve(program: Program, solver: str | None = None, **options: object) -> Sol
     program : Program
     solver : str, optional
         CVXPY solver name; Clarabel when omitted.
+    fallback : bool
+        Try SCS when Clarabel fails (default). Pass False where a failure is handled by the
+        caller and an SCS solution, which never certifies, would only cost time.
     **options
         Passed to ``cvxpy.Problem.solve`` (solver tolerances, ``verbose``, ...); for Clarabel
         they override :data:`CLARABEL_DEFAULTS`.
@@ -99,7 +103,7 @@ def solve(program: Program, solver: str | None = None, **options: object) -> Sol
     try:
         return _solve_with(program, name, options)
     except SolverError as exc:
-        if name != "CLARABEL" or FALLBACK_SOLVER not in _installed_solvers():
+        if not fallback or name != "CLARABEL" or FALLBACK_SOLVER not in _installed_solvers():
             raise
         failure, brief = str(exc), getattr(exc, "brief", f"{name} failed")
     try:

@@ -213,3 +213,13 @@ def test_infeasible_regularized_problem_blames_the_solver(monkeypatch):
     with pytest.raises(InfeasibleError, match="numerical trouble") as info:
         cd.certify(X, y, beta=0.3, method="cvxpy")
     assert "pass beta > 0" not in str(info.value)
+
+
+def test_fallback_can_be_turned_off(monkeypatch):
+    """Callers that handle a failure themselves skip the (slow, never certifying) SCS retry."""
+    seen = _inject(monkeypatch, _raise, only="CLARABEL")
+    X, y = _data()
+    program = min_norm_primal(cd.as_dataset(X[:3], y[:3]))
+    with pytest.raises(SolverError, match="CLARABEL"):
+        solve_module.solve(program, fallback=False)
+    assert "SCS" not in seen
