@@ -52,7 +52,7 @@ __all__ = ["NetworkCertificate", "certify_network", "network_from_layers",
 
 #: A network counts as globally optimal when ``gap_lower <= rtol * max(|objective|, |lower|)``.
 DEFAULT_OPTIMAL_RTOL = 1e-6
-#: Largest relative residual ``||f(X) - Y||_F / max(||Y||_F, 1)`` for which a network is taken
+#: Largest relative residual ``||f(X) - Y||_F / ||Y||_F`` for which a network is taken
 #: to satisfy the constraint ``f(X) = Y`` of the minimum-norm problem (2).
 DEFAULT_INTERPOLATION_TOL = 1e-6
 #: Trained neurons with norm below this fraction of the largest one are "dead": no direction.
